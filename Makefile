@@ -1,0 +1,58 @@
+# pbc: the two commands a new user types are `make demo` and `make test`.
+# Each bootstraps what it needs on a fresh machine: a pinned uv in .tools/, then the locked virtual environment.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.pbc-synced
+PBC := $(VENV)/bin/pbc
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_LINK_MODE := copy
+
+.PHONY: help demo test lint format bench clean setup java
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "==> bootstrapping uv $(UV_VERSION) into $(TOOLS)/"
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@echo "==> installing pbc and its locked dependencies into $(VENV)/"
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	@touch $@
+
+setup: $(STAMP) ## Create the virtual environment from the lock file
+
+java: ## Make sure Java 17+ is present for the Spark engine
+	@bash scripts/ensure-java.sh
+
+demo: setup ## Set everything up and run the demo
+	$(PBC) demo
+
+test: setup java ## Set everything up and run the whole test suite
+	$(VENV)/bin/pytest
+
+lint: setup ## ruff: lint and formatting check
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+format: setup ## ruff: fix what can be fixed and format
+	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests
+
+bench: setup ## Measure speed and memory; writes bench-results/*.json
+	$(VENV)/bin/python -m pbc.bench
+
+clean: ## Remove the environments and demo data (keeps nothing generated)
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache test-artifacts bench-results

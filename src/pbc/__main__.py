@@ -1,0 +1,5 @@
+"""Allow `python -m pbc`."""
+
+from pbc.cli import main
+
+main()

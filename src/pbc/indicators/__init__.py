@@ -1,0 +1,1 @@
+"""Indicators: public-health statistical methods, SPC and indicator definitions."""
