@@ -1,0 +1,119 @@
+"""`make bench`: speed and memory of pbc's jobs, each beside a plain DuckDB SQL and a pandas version of the same job.
+
+Each variant runs in a fresh child process, so its peak memory (maximum resident set size) is its own and one
+variant's caches cannot help the next. Every job reports rows per second and peak memory for pbc, and the ratios of
+pbc's time to the DuckDB SQL and pandas times, measured in the same run on the same machine. Results go to stdout
+and to `bench-results/bench-<time>.json`.
+
+Later jobs (ingest, costing at London scale) join the list in `JOBS` as the product grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pbc.bench import reference_job
+
+
+@dataclass(frozen=True)
+class Job:
+    """A benchmark job: three implementations of the same work and a check that they agree."""
+
+    name: str
+    description: str
+    prepare: Callable[[Path], dict[str, Any]]
+    variants: dict[str, Callable[[dict[str, Any]], str]]
+    repeats: int = 3
+
+
+JOBS: list[Job] = [
+    Job(
+        name="reference_practices",
+        description="read and check the ODS practice file, then count organisations by status and setting",
+        prepare=reference_job.prepare,
+        variants={
+            "pbc": reference_job.run_pbc,
+            "duckdb_sql": reference_job.run_duckdb,
+            "pandas": reference_job.run_pandas,
+        },
+    ),
+]
+
+
+def _child(variant: Callable[[dict[str, Any]], str], inputs: dict[str, Any], queue: Any) -> None:
+    started = time.perf_counter()
+    answer = variant(inputs)
+    elapsed = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put({"seconds": elapsed, "peak_mib": round(peak_kib / 1024, 1), "answer": answer})
+
+
+def _measure(variant: Callable[[dict[str, Any]], str], inputs: dict[str, Any]) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(variant, inputs, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def run_job(job: Job, workdir: Path) -> dict[str, Any]:
+    """Run each variant `repeats` times and keep its best time (the least disturbed by the machine)."""
+    inputs = job.prepare(workdir)
+    rows = int(inputs["rows"])
+    measured: dict[str, dict[str, Any]] = {}
+    for name, variant in job.variants.items():
+        runs = [_measure(variant, inputs) for _ in range(job.repeats)]
+        best = min(runs, key=lambda r: r["seconds"])
+        measured[name] = {
+            "seconds": round(best["seconds"], 4),
+            "rows_per_second": round(rows / best["seconds"]),
+            "peak_mib": max(r["peak_mib"] for r in runs),
+            "answer": best["answer"],
+        }
+    answers = {m["answer"] for m in measured.values()}
+    if len(answers) != 1:
+        raise RuntimeError(
+            f"bench {job.name}: the variants disagree: { {k: v['answer'] for k, v in measured.items()} }"
+        )
+    pbc_time = measured["pbc"]["seconds"]
+    return {
+        "job": job.name,
+        "description": job.description,
+        "rows": rows,
+        "variants": measured,
+        "ratio_to_duckdb_sql": round(pbc_time / measured["duckdb_sql"]["seconds"], 2),
+        "ratio_to_pandas": round(pbc_time / measured["pandas"]["seconds"], 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every job and write the JSON report."""
+    out_dir = Path(os.environ.get("PBC_BENCH_DIR", "bench-results"))
+    workdir = out_dir / "work"
+    workdir.mkdir(parents=True, exist_ok=True)
+    report = {
+        "pbc_bench": 1,
+        "started": dt.datetime.now(dt.UTC).isoformat(),
+        "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cores": os.cpu_count()},
+        "note": "ratio_to_* is pbc's time divided by the other's: below 1 means pbc is faster",
+        "jobs": [run_job(job, workdir) for job in JOBS],
+    }
+    text = json.dumps(report, indent=2)
+    path = out_dir / f"bench-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(text + "\n")
+    print(text)
+    print(f"written to {path}", file=sys.stderr)
+    return 0
