@@ -112,9 +112,13 @@ def test_settings_and_keys(run, tmp_path):
     assert data["pseudonymisation"]["created"] is False
 
 
-def test_demo_runs(run):
+def test_demo_runs_and_a_second_run_reuses_the_synthetic_data(run):
     output = run("demo").output
-    assert "Brent (07P) has 55 active GP practices" in output
+    assert "Brent CCG (07P) has 55 active GP practices" in output
+    for cluster in ("Harlesden", "Kingsbury", "Kilburn", "Willesden", "Wembley"):
+        assert cluster in output
+    again = run("demo").output
+    assert "already made in" in again
 
 
 def test_installed_entry_point(tmp_path):

@@ -31,32 +31,60 @@ def test_reloading_changes_no_figure(loaded_warehouse):
         assert loaded_warehouse.read(REFERENCE, name).equals(table), name
 
 
+def _first_line_again(text: str) -> str:
+    return text + text.splitlines()[0] + "\n"
+
+
+def _second_line_again(text: str) -> str:
+    return text + text.splitlines()[1] + "\n"
+
+
+def _drop_last_field(text: str) -> str:
+    lines = text.splitlines()
+    lines[0] = lines[0].rsplit(",", 1)[0]
+    return "\n".join(lines) + "\n"
+
+
+# Each reference file, broken each way that applies to it; every one must be refused with nothing stored.
+BROKEN = [
+    ("ods/epraccur.csv", lambda t: t.replace('"19740401"', '"19740431"', 1), r"epraccur\.csv, row 1, field open_date"),
+    ("ods/epraccur.csv", lambda t: t.replace('","', '";"'), r"epraccur\.csv, row 1: looks semicolon-delimited"),
+    ("ods/epraccur.csv", _drop_last_field, r"epraccur\.csv, row 1: expected 27 fields, found 26"),
+    ("ods/epraccur.csv", _first_line_again, r"epraccur\.csv, row 14358, field code: duplicate A81001"),
+    ("ods/etr.csv", lambda t: t.replace(",", ";"), r"etr\.csv, row 1: looks semicolon-delimited"),
+    ("ods/etr.csv", _drop_last_field, r"etr\.csv, row 1: expected 24 fields, found 23"),
+    ("ods/etr.csv", lambda t: t.replace(",20110701,", ",2011-07-01,", 1), r"etr\.csv, row 1, field open_date"),
+    ("ods/etr.csv", _first_line_again, r"etr\.csv, row 242, field code: duplicate R1A"),
+    ("london_pcts.csv", lambda t: t.replace("approx_population", "population"), r"approx_population: required column"),
+    ("london_pcts.csv", lambda t: t.replace(",", "|"), r"london_pcts\.csv, row 1: looks pipe-delimited"),
+    ("london_pcts.csv", lambda t: t.replace("270000", "about 270k"), r"row 14, field approx_population: 'about 270k'"),
+    ("london_pcts.csv", _second_line_again, r"row 33, field pct: duplicate Barnet PCT"),
+    (
+        "london_pcts.csv",
+        lambda t: t + "North West,Ambridge PCT,1000\n",
+        r"row 33, field pct: 'Ambridge PCT' has no ODS",
+    ),
+    ("brent_clusters.csv", lambda t: t.replace("Brent PCT", "Ambridge PCT", 1), r"unknown PCT 'Ambridge PCT'"),
+    ("brent_clusters.csv", lambda t: t.replace("2005-06-15", "15 June 2005"), r"row 2, field workshop_date"),
+    ("brent_clusters.csv", _second_line_again, r"row 7, field pct, cluster: duplicate Brent PCT/Harlesden"),
+    ("brent_clusters.csv", lambda t: t.replace("workshop_date", "date"), r"workshop_date: required column missing"),
+    ("lead_commissioners_2006_07.csv", lambda t: t + "Brent PCT,St Elsewhere NHS Trust\n", r"unknown provider"),
+    (
+        "lead_commissioners_2006_07.csv",
+        lambda t: t.replace("Brent PCT,North West", "Ambridge PCT,North West"),
+        r"row 5, field lead_pct: unknown PCT 'Ambridge PCT'",
+    ),
+    (
+        "lead_commissioners_2006_07.csv",
+        lambda t: t + "Kingston PCT,Kingston Hospital NHS Trust\n",
+        r"row 35, field provider: duplicate Kingston Hospital NHS Trust: already given on row 22",
+    ),
+    ("lead_commissioners_2006_07.csv", lambda t: t.replace(",", "\t"), r"looks tab-delimited"),
+]
+
+
 @pytest.mark.parametrize(
-    ("file", "mangle", "pattern"),
-    [
-        (
-            "ods/epraccur.csv",
-            lambda t: t.replace('"19740401"', '"19740431"', 1),
-            r"epraccur\.csv, row 1, field open_date",
-        ),
-        ("ods/etr.csv", lambda t: t.replace(",", ";"), r"etr\.csv, row 1: looks semicolon-delimited"),
-        (
-            "london_pcts.csv",
-            lambda t: t.replace("approx_population", "population"),
-            r"approx_population: required column",
-        ),
-        (
-            "brent_clusters.csv",
-            lambda t: t.replace("Brent PCT", "Ambridge PCT", 1),
-            r"unknown PCT 'Ambridge PCT'",
-        ),
-        (
-            "lead_commissioners_2006_07.csv",
-            lambda t: t + "Brent PCT,St Elsewhere NHS Trust\n",
-            r"unknown provider",
-        ),
-    ],
-    ids=["bad date", "wrong delimiter", "missing column", "unknown parent", "unknown provider"],
+    ("file", "mangle", "pattern"), BROKEN, ids=[f"{f.rsplit('/', 1)[-1]}-{i}" for i, (f, _, _) in enumerate(BROKEN)]
 )
 def test_a_broken_file_stores_nothing(loaded_warehouse, reference_copy, file, mangle, pattern):
     path = reference_copy / file

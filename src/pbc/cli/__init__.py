@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, demo, orgs, reference
+from pbc.cli import admin, demo, orgs, reference, synth
 from pbc.errors import PbcError
 
 
@@ -39,4 +39,5 @@ main.add_command(admin.settings)
 main.add_command(admin.keys)
 main.add_command(reference.reference)
 main.add_command(orgs.orgs)
+main.add_command(synth.synth)
 main.add_command(demo.demo)
