@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbc.synth.catalogue import load_catalogue
+from pbc.synth.claims import price_ae, price_apc, price_op
 from pbc.synth.tariff import (
     AE_SCHEMA,
     APC_SCHEMA,
@@ -27,9 +28,6 @@ from pbc.synth.tariff import (
     build_tariff,
     format_pounds,
     pounds,
-    price_ae,
-    price_apc,
-    price_op,
     write_tariff,
 )
 

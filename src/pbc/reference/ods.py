@@ -48,18 +48,19 @@ _ORG_CODE = r"[A-Z0-9]{3,6}"
 _POSTCODE = r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}"
 _FLAG = frozenset({"0", "1"})
 
-EPRACCUR_FIELDS = 27
-EPRACCUR = (
-    Column("code", 1, required=True, pattern=_ORG_CODE, describe="organisation code"),
+# Fields 2-10 mean the same in every ODS organisation file: name, groupings, address and postcode.
+_NAME_AND_ADDRESS = (
     Column("name", 2, required=True),
     Column("national_grouping", 3),
     Column("health_geography", 4),
-    Column("address_1", 5),
-    Column("address_2", 6),
-    Column("address_3", 7),
-    Column("address_4", 8),
-    Column("address_5", 9),
+    *(Column(f"address_{i}", 4 + i) for i in range(1, 6)),
     Column("postcode", 10, pattern=_POSTCODE, describe="postcode"),
+)
+
+EPRACCUR_FIELDS = 27
+EPRACCUR = (
+    Column("code", 1, required=True, pattern=_ORG_CODE, describe="organisation code"),
+    *_NAME_AND_ADDRESS,
     Column("open_date", 11, kind="date", required=True),
     Column("close_date", 12, kind="date"),
     Column("status", 13, required=True, choices=frozenset(STATUSES)),
@@ -82,15 +83,7 @@ EPRACCUR = (
 ETR_FIELDS = 24
 ETR = (
     Column("code", 1, required=True, pattern=r"[A-Z0-9]{3}", describe="trust code"),
-    Column("name", 2, required=True),
-    Column("national_grouping", 3),
-    Column("health_geography", 4),
-    Column("address_1", 5),
-    Column("address_2", 6),
-    Column("address_3", 7),
-    Column("address_4", 8),
-    Column("address_5", 9),
-    Column("postcode", 10, pattern=_POSTCODE, describe="postcode"),
+    *_NAME_AND_ADDRESS,
     Column("open_date", 11, kind="date"),  # two trusts in the published file have none
     Column("close_date", 12, kind="date"),
     Column("phone", 18),

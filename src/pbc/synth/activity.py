@@ -16,6 +16,7 @@ import numpy as np
 
 from pbc.synth.catalogue import Catalogue, age_weights
 from pbc.synth.population import Population, age_on
+from pbc.synth.sampling import draw_days, normalised
 
 Events = dict[str, np.ndarray]
 
@@ -43,6 +44,26 @@ class Context:
 
     def __post_init__(self) -> None:
         self.sex_letters = np.where(self.pop.sex == 1, "M", "F")
+
+    def per_registration(
+        self, per_1000: float, curve: np.ndarray, practice_factor: np.ndarray, amplitude: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Events at a calibrated rate per registration: (registration, day, patient) of each.
+
+        `curve` is each registration's relative risk (by age at the middle of its window); with the practice
+        factor it is normalised over person-time, so the commissioner's rate is `per_1000` in expectation.
+        """
+        lo, hi, exposure = self.windows()
+        factor = normalised(curve * practice_factor[self.pop.reg_practice], exposure)
+        count = self.rng.poisson(per_1000 / 1000 * factor * exposure)
+        reg = np.repeat(np.arange(len(count)), count)
+        day = draw_days(self.rng, lo[reg], hi[reg], amplitude)
+        return reg, day, self.pop.reg_patient[reg]
+
+    def mid_window_ages(self) -> np.ndarray:
+        """Each registration's patient's age in the middle of its simulated window."""
+        lo, hi, _ = self.windows()
+        return self.ages(self.pop.reg_patient, (lo + hi) // 2)
 
     def windows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each registration's simulated window [lo, hi) and its length in years."""

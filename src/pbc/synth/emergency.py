@@ -39,14 +39,9 @@ def _ltc_count(ctx: Context, patient: np.ndarray) -> np.ndarray:
 
 def ae_attendances(ctx: Context) -> Events:
     """A&E attendances by age, practice and season; about one in five at a major department is admitted."""
-    pop, rng = ctx.pop, ctx.rng
-    lo, hi, exposure = ctx.windows()
-    age = ctx.ages(pop.reg_patient, (lo + hi) // 2)
-    factor = normalised(ae_curve(age) * ctx.emergency_factor[pop.reg_practice], exposure)
-    count = rng.poisson(AE_PER_1000 / 1000 * factor * exposure)
-    reg = np.repeat(np.arange(len(count)), count)
-    day = draw_days(rng, lo[reg], hi[reg], WINTER_AMPLITUDE)
-    patient = pop.reg_patient[reg]
+    rng = ctx.rng
+    curve = ae_curve(ctx.mid_window_ages())
+    reg, day, patient = ctx.per_registration(AE_PER_1000, curve, ctx.emergency_factor, WINTER_AMPLITUDE)
     age = ctx.ages(patient, day)
     n = len(day)
     dept = DEPARTMENT_TYPES[rng.choice(4, size=n, p=DEPARTMENT_SHARES)]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from pbc.synth.activity import Context, Events
+from pbc.synth.claims import price_ae, price_apc, price_op
 from pbc.synth.practices import PracticeSet
 from pbc.synth.sampling import financial_year_index
-from pbc.synth.tariff import Tariff, price_ae, price_apc, price_op
+from pbc.synth.tariff import Tariff
 
 Rows = dict[str, np.ndarray]
 

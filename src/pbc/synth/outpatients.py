@@ -12,7 +12,7 @@ import numpy as np
 from pbc.calendar import financial_year_bounds
 from pbc.synth.activity import Context, Events, referral_curve
 from pbc.synth.population import day_number
-from pbc.synth.sampling import financial_year_index, normalised, person_years, pick, thin_to
+from pbc.synth.sampling import financial_year_index, person_years, pick, thin_to
 
 REFERRALS_PER_1000 = 200.0
 FIRSTS_PER_1000 = 260.0
@@ -41,14 +41,9 @@ def choose_specialty(ctx: Context, patient: np.ndarray, day: np.ndarray) -> np.n
 
 def referrals(ctx: Context) -> Events:
     """GP referrals: a Poisson count per registration, calibrated to the target rate, varying by practice."""
-    pop, rng = ctx.pop, ctx.rng
-    lo, hi, exposure = ctx.windows()
-    age = ctx.ages(pop.reg_patient, (lo + hi) // 2)
-    factor = normalised(referral_curve(age) * ctx.referral_factor[pop.reg_practice], exposure)
-    count = rng.poisson(REFERRALS_PER_1000 / 1000 * factor * exposure)
-    reg = np.repeat(np.arange(len(count)), count)
-    day = lo[reg] + np.floor(rng.random(len(reg)) * (hi - lo)[reg]).astype(np.int64)
-    patient = pop.reg_patient[reg]
+    rng = ctx.rng
+    curve = referral_curve(ctx.mid_window_ages())
+    reg, day, patient = ctx.per_registration(REFERRALS_PER_1000, curve, ctx.referral_factor)
     tfc = choose_specialty(ctx, patient, day)
     priority = rng.choice([1, 2, 3], size=len(reg), p=[0.8, 0.15, 0.05])
     provider = ctx.choose(ctx.providers, ctx.provider_shares, len(reg))
