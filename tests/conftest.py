@@ -46,6 +46,27 @@ def normalise(result: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
 
 
 @pytest.fixture(scope="session")
+def brent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The full synthetic Brent (three years, seed 1), made once per test run."""
+    from pbc.synth.config import SynthConfig
+    from pbc.synth.generate import generate
+
+    out = tmp_path_factory.mktemp("brent")
+    return out, generate(SynthConfig(), out)
+
+
+@pytest.fixture(scope="session")
+def small_brent(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic Brent (one year, 5% of the lists), for tests that need data but not volume."""
+    from pbc.synth.config import SynthConfig
+    from pbc.synth.generate import generate
+
+    out = tmp_path_factory.mktemp("small_brent")
+    generate(SynthConfig(years=("2007/08",), scale=0.05), out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def reference_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """A warehouse with the shipped reference data loaded once (tests must not change it)."""
     warehouse = Warehouse(tmp_path_factory.mktemp("reference") / "warehouse")

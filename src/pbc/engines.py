@@ -68,3 +68,17 @@ def spark_session(master: str = "local[2]", driver_memory: str = "4g") -> SparkS
 def read_table(con: BaseBackend, path: Path, name: str) -> ibis.Table:
     """Expose a warehouse Parquet file to the engine under a name."""
     return con.read_parquet(str(path), table_name=name)
+
+
+def read_parquet_files(con: BaseBackend, paths: list[Path], name: str) -> ibis.Table:
+    """Expose several Parquet files (of one schema) as one table.
+
+    ibis passes a list of paths to Spark as one string, so for Spark the session reads them directly.
+    """
+    if not paths:
+        raise ValueError(f"no Parquet files for {name}")
+    if con.name == "pyspark":
+        frame = con._session.read.parquet(*(str(p) for p in paths))
+        frame.createOrReplaceTempView(name)
+        return con.table(name)
+    return con.read_parquet([str(p) for p in paths], table_name=name)

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(default="4g", description="Spark driver memory for the pyspark engine")
     duckdb_threads: int | None = Field(default=None, ge=1, description="DuckDB threads; default all cores")
     duckdb_memory_limit: str | None = Field(default=None, description="DuckDB memory limit, e.g. 6GB")
+    freeze_months_after: int = Field(
+        default=2, ge=0, le=12, description="SUS freeze: activity month M freezes in month M + this many months"
+    )
+    freeze_day: int = Field(
+        default=20, ge=1, le=28, description="SUS freeze: the day of that month the freeze falls on"
+    )
 
     @field_validator("engine", mode="before")
     @classmethod

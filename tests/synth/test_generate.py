@@ -23,12 +23,6 @@ from pbc.synth.report import realism_report
 SMALL = SynthConfig(years=("2007/08",), scale=0.03)
 
 
-@pytest.fixture(scope="session")
-def brent(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("brent")
-    return out, generate(SynthConfig(), out)
-
-
 def _truth(out: Path) -> list[dict[str, str]]:
     with (out / "truth" / "faults.csv").open() as handle:
         return list(csv.DictReader(handle))

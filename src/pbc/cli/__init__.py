@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, demo, orgs, reference, synth
+from pbc.cli import admin, challenge, demo, ingest, orgs, quality, reference, synth
 from pbc.errors import PbcError
 
 
@@ -40,4 +40,7 @@ main.add_command(admin.keys)
 main.add_command(reference.reference)
 main.add_command(orgs.orgs)
 main.add_command(synth.synth)
+main.add_command(ingest.ingest)
+main.add_command(quality.quality)
+main.add_command(challenge.challenge)
 main.add_command(demo.demo)

@@ -22,9 +22,16 @@ import pyarrow as pa
 
 from pbc.errors import InputError, Problem
 
-Kind = Literal["text", "date", "int"]
+Kind = Literal["text", "date", "int", "money", "e4"]
 
-_ARROW_TYPES: dict[str, pa.DataType] = {"text": pa.string(), "date": pa.date32(), "int": pa.int64()}
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "date": pa.date32(),
+    "int": pa.int64(),
+    "money": pa.int64(),
+    "e4": pa.int64(),
+}
+_FIXED = re.compile(r"^(\d+)(?:\.(\d+))?$")
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _MAX_PROBLEMS = 1000
 
@@ -64,6 +71,8 @@ class Column:
             return None, f"{value!r} is not a valid {self.describe or self.name}"
         if self.kind == "date":
             return _parse_date(value, self.date_formats)
+        if self.kind in ("money", "e4"):
+            return _parse_fixed(value, 2 if self.kind == "money" else 4)
         if self.kind == "int":
             try:
                 number = int(value)
@@ -89,6 +98,15 @@ def _parse_date(value: str, formats: tuple[str, ...]) -> tuple[dt.date | None, s
         f.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD").replace("%b", "MON") for f in formats
     )
     return None, f"{value!r} is not a date in the form {shown}"
+
+
+def _parse_fixed(value: str, places: int) -> tuple[int | None, str | None]:
+    """A decimal amount as an integer count of its smallest unit (pence, or ten-thousandths), exactly."""
+    match = _FIXED.match(value)
+    if not match or len(match[2] or "") > places:
+        what = "an amount in pounds with at most two decimals" if places == 2 else "a number with at most four decimals"
+        return None, f"{value!r} is not {what}"
+    return int(match[1]) * 10**places + int((match[2] or "").ljust(places, "0")), None
 
 
 class Problems:

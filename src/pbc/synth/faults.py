@@ -7,6 +7,8 @@ second year on, where a year of history exists to tell. The month of a record is
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from pbc.nhs_number import invalidate
@@ -146,7 +148,8 @@ class Injector:
         chosen: dict[str, set[tuple[str, str]]] = {}
         for dataset in PATIENT_DATASETS:
             data = self.data[dataset]
-            files = sorted(set(zip(data["PROCODE"].tolist(), month_of(data[DATES[dataset]]).tolist(), strict=True)))
+            sizes = Counter(zip(data["PROCODE"].tolist(), month_of(data[DATES[dataset]]).tolist(), strict=True))
+            files = sorted(f for f, n in sizes.items() if n >= 10)  # a resubmission of a near-empty file is no test
             count = round(self.rates.get("resubmission", 0.0) * len(files))
             picks = self.rng.choice(len(files), size=min(count, len(files)), replace=False)
             chosen[dataset] = {files[i] for i in sorted(picks)}

@@ -25,7 +25,7 @@ from pbc.synth.activity import Context
 from pbc.synth.catalogue import load_catalogue
 from pbc.synth.config import SynthConfig
 from pbc.synth.faults import Injector
-from pbc.synth.population import CONDITIONS, Population, day_number, simulate
+from pbc.synth.population import CONDITIONS, STILL_REGISTERED, Population, day_number, simulate
 from pbc.synth.practices import PracticeSet, choose_practices, provider_shares
 from pbc.synth.tariff import build_tariff, write_tariff
 from pbc.synth.writer import write_csv, write_extracts, write_json
@@ -104,6 +104,31 @@ def _register_rows(counts: np.ndarray, practices: PracticeSet, day: dt.date) -> 
     return rows
 
 
+def _registration_rows(pop: Population, practices: PracticeSet, first_day: int) -> pa.Table:
+    """The commissioner's patient register (NHAIS-style): every registration open on or after the first day.
+
+    Registrations that began before the simulation show its first day as their start ("registered on or before").
+    """
+    live = pop.reg_end > first_day
+    patient = pop.reg_patient[live]
+    ended = pop.reg_reason[live] != STILL_REGISTERED
+    end = np.where(ended, pop.reg_end[live] - 1, 0)
+    return pa.table(
+        {
+            "NHS_NUMBER": pa.array(pop.nhs[patient]).cast(pa.string()),
+            "PRACTICE_CODE": pa.array(practices.code[pop.reg_practice[live]], pa.string()),
+            "COMMISSIONER_CODE": pa.array([pop.commissioner] * int(live.sum()), pa.string()),
+            "DATE_OF_BIRTH": pa.array(pop.dob[patient].astype(np.int32), pa.int32()).cast(pa.date32()),
+            "SEX": pa.array(pop.sex[patient].astype(np.int64)).cast(pa.string()),
+            "REGISTRATION_DATE": pa.array(pop.reg_start[live].astype(np.int32), pa.int32()).cast(pa.date32()),
+            "DEREGISTRATION_DATE": pa.array(end.astype(np.int32), pa.int32(), mask=~ended).cast(pa.date32()),
+            "DEREGISTRATION_REASON": pa.array(
+                np.array(["", "MOVED_AWAY", "TRANSFERRED", "DIED"], dtype=object)[pop.reg_reason[live]], pa.string()
+            ),
+        }
+    )
+
+
 def _commissioner_activity(
     config: SynthConfig, ctx: Context, practices: PracticeSet, tariffs: dict[str, Any], uid_offset: int
 ) -> dict[str, dict[str, np.ndarray]]:
@@ -176,6 +201,7 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
     population: dict[str, dict[str, float]] = {
         y: {"registrations": 0, "deregistrations": 0, "mean_list": 0.0} for y in config.years
     }
+    registrations: list[pa.Table] = []
     uid_offset = 0
     for number, commissioner in enumerate(commissioners):
         index = practices.of(commissioner.code)
@@ -209,6 +235,7 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
             lists[day] += pop.counts_on(day_number(day), len(practices))
         for day in registers:
             registers[day] += pop.counts_on(day_number(day), len(practices), by_condition=True)
+        registrations.append(_registration_rows(pop, practices, first_day))
         for year in config.years:
             for key, value in pop.year_stats(year).items():
                 population[year][key] += value
@@ -250,6 +277,9 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
     for day, counts in registers.items():
         path = out / "reference" / "registers" / f"registers_{day.isoformat()}.csv"
         files[str(path.relative_to(out))] = write_csv(pa.table(_register_rows(counts, practices, day)), path)
+    path = out / "reference" / "registrations.csv"
+    files[str(path.relative_to(out))] = write_csv(pa.concat_tables(registrations), path)
+    del registrations
     practice_table = practices.to_arrow()
     files["reference/practices.csv"] = write_csv(practice_table, out / "reference" / "practices.csv")
     clustered = practices.locality != ""

@@ -174,7 +174,9 @@ def write_extracts(
         if (code, ym) in resubmit:
             r2 = out / "extracts" / "resubmissions" / f"{dataset}_{code}_{ym}_r2.csv"
             files[str(r2.relative_to(out))] = write_csv(part, r2, parquet)
-            late = rng.random(part.num_rows) < 0.03  # the first submission lacks late-coded rows
+            late = rng.random(part.num_rows) < 0.03  # the first submission lacks late-coded rows...
+            if not late.any():
+                late[rng.integers(0, part.num_rows)] = True  # ...at least one, or the two files would be the same
             part = part.filter(pa.array(~late))
         path = out / "extracts" / dataset / name
         files[str(path.relative_to(out))] = write_csv(part, path, parquet)

@@ -1,0 +1,73 @@
+"""Attribution: each line to its registered practice and, through the dated tree, to cluster and commissioner.
+
+The practice is the one the provider recorded (`GPPRAC`). Its locality is the locality membership in force on the
+activity date. Its commissioner is, in order: the locality's commissioner; the commissioner whose patient register
+holds the practice; the commissioner the ODS file places the practice under on that date.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+
+from pbc.activity import activity, activity_date, registrations
+from pbc.orgs import memberships
+from pbc.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+
+def _in_force(links: ibis.Table, day: ibis.Value) -> ibis.Value:
+    return (links.effective_from.isnull() | (links.effective_from <= day)) & (
+        links.effective_to.isnull() | (links.effective_to >= day)
+    )
+
+
+def attribute(con: BaseBackend, warehouse: Warehouse, dataset: str) -> ibis.Table:
+    """A data set's lines with ACTIVITY_DATE, PRACTICE, LOCALITY and COMMISSIONER on the activity date."""
+    lines = activity(con, warehouse, dataset)
+    lines = lines.mutate(ACTIVITY_DATE=activity_date(lines, dataset), PRACTICE=lines.GPPRAC)
+    links = memberships(con, warehouse)
+    to_locality = links.filter(links.parent_kind == "locality").select(
+        L_PRACTICE=links.child_code, LOCALITY=links.parent_code, L_FROM=links.effective_from, L_TO=links.effective_to
+    )
+    joined = lines.left_join(
+        to_locality,
+        [
+            lines.PRACTICE == to_locality.L_PRACTICE,
+            to_locality.L_FROM.isnull() | (to_locality.L_FROM <= lines.ACTIVITY_DATE),
+            to_locality.L_TO.isnull() | (to_locality.L_TO >= lines.ACTIVITY_DATE),
+        ],
+    )
+    locality_parent = links.filter(links.child_kind == "locality").select(
+        P_LOCALITY=links.child_code, LOCALITY_COMMISSIONER=links.parent_code
+    )
+    joined = joined.left_join(locality_parent, joined.LOCALITY == locality_parent.P_LOCALITY)
+    direct = links.filter((links.child_kind == "practice") & (links.parent_kind == "commissioner")).select(
+        D_PRACTICE=links.child_code,
+        ODS_COMMISSIONER=links.parent_code,
+        D_FROM=links.effective_from,
+        D_TO=links.effective_to,
+    )
+    joined = joined.left_join(
+        direct,
+        [
+            joined.PRACTICE == direct.D_PRACTICE,
+            direct.D_FROM.isnull() | (direct.D_FROM <= joined.ACTIVITY_DATE),
+            direct.D_TO.isnull() | (direct.D_TO >= joined.ACTIVITY_DATE),
+        ],
+    )
+    register = registrations(con, warehouse)
+    if register is not None:
+        holders = register.group_by(R_PRACTICE=register.PRACTICE_CODE).aggregate(
+            REGISTER_COMMISSIONER=register.COMMISSIONER_CODE.max()
+        )
+        joined = joined.left_join(holders, joined.PRACTICE == holders.R_PRACTICE)
+        commissioner = ibis.coalesce(
+            joined.LOCALITY_COMMISSIONER, joined.REGISTER_COMMISSIONER, joined.ODS_COMMISSIONER
+        )
+    else:
+        commissioner = ibis.coalesce(joined.LOCALITY_COMMISSIONER, joined.ODS_COMMISSIONER)
+    return joined.select(*lines.columns, LOCALITY=joined.LOCALITY, COMMISSIONER=commissioner)
