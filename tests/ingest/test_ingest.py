@@ -89,22 +89,23 @@ def test_a_resubmission_after_the_freeze_needs_a_recorded_reason(small_brent, in
 def test_a_killed_load_leaves_the_warehouse_as_it_was(small_brent, ingest, home, monkeypatch):
     ingest(_one(small_brent, "ae", 0))
     before = _state(home)
-    import pbc.ingest.load as load_module
+    from pbc.ingest.store import Run
 
-    real_check = load_module.check
+    real_add = Run.add
     calls = []
 
-    def killed(*args, **kwargs):
+    def killed(self, *args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == 3:  # killed half way through storing the batch
             raise KeyboardInterrupt("killed")
-        return real_check(*args, **kwargs)
+        return real_add(self, *args, **kwargs)
 
-    monkeypatch.setattr(load_module, "check", killed)
+    monkeypatch.setattr(Run, "add", killed)
     with pytest.raises(KeyboardInterrupt):
         ingest(*sorted((small_brent / "extracts" / "ae").glob("*.csv"))[1:6])
+    assert len(calls) == 3
     assert _state(home) == before
-    monkeypatch.setattr(load_module, "check", real_check)
+    monkeypatch.setattr(Run, "add", real_add)
     results = ingest(*sorted((small_brent / "extracts" / "ae").glob("*.csv"))[1:6])
     assert {r.outcome for r in results} == {"stored"}
 

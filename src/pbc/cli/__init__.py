@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, challenge, demo, ingest, orgs, quality, reference, synth
+from pbc.cli import admin, challenge, cost, demo, ingest, orgs, quality, reference, synth
 from pbc.errors import PbcError
 
 
@@ -43,4 +43,5 @@ main.add_command(synth.synth)
 main.add_command(ingest.ingest)
 main.add_command(quality.quality)
 main.add_command(challenge.challenge)
+main.add_command(cost.cost)
 main.add_command(demo.demo)

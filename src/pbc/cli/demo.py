@@ -10,15 +10,11 @@ import pyarrow.compute as pc
 
 from pbc.cli.output import print_table, say
 from pbc.engines import connect
+from pbc.ingest.load import Ingest
 from pbc.keys import ensure_keys
 from pbc.orgs import children, practices_of, tree_summary
-from pbc.reference.load import (
-    LISTS,
-    load_list_sizes,
-    load_locality_memberships,
-    load_reference,
-    status_setting_pivot,
-)
+from pbc.quality.run import run_quality
+from pbc.reference.load import LISTS, load_reference, status_setting_pivot
 from pbc.settings import load_settings
 from pbc.synth.config import SynthConfig
 from pbc.warehouse import Warehouse
@@ -48,17 +44,14 @@ def demo() -> None:
     """Set up the demo: keys, the real reference data, a synthetic Brent PCT, and a summary of its tree."""
     settings = load_settings()
     warehouse = Warehouse(settings.warehouse_dir)
-    say(f"[1/4] keys in {settings.keys_dir}")
+    say(f"[1/5] keys in {settings.keys_dir}")
     for purpose, path in ensure_keys(settings).items():
         say(f"      generated the {purpose} key at {path}")
-    say("[2/4] loading reference data (ODS practices and trusts, London commissioners, Brent clusters)")
+    say("[2/5] loading reference data (ODS practices and trusts, London commissioners, Brent clusters)")
     result = load_reference(warehouse)
     say("      " + ", ".join(f"{name} {rows:,}" for name, rows in result.rows.items()))
-    say(f"[3/4] the synthetic commissioner: Brent PCT ({DEMO_PCT}), 2005/06 to 2007/08, seed {DEMO_SEED}")
+    say(f"[3/5] the synthetic commissioner: Brent PCT ({DEMO_PCT}), 2005/06 to 2007/08, seed {DEMO_SEED}")
     synthetic = _synthetic_brent(settings.home)
-    load_locality_memberships(warehouse, synthetic / "reference" / "locality_memberships.csv")
-    for path in sorted((synthetic / "reference" / "lists").glob("list_sizes_*.csv")):
-        load_list_sizes(warehouse, path)
     manifest = json.loads((synthetic / "manifest.json").read_text())
     say(
         "      "
@@ -66,8 +59,25 @@ def demo() -> None:
         + f"; extracts in {synthetic / 'extracts'}"
     )
 
-    say(f"[4/4] the organisation tree (engine: {settings.engine})")
+    say("[4/5] ingesting the synthetic extracts and running the data quality rules")
+    results = Ingest(settings, warehouse, "on-time").run([synthetic])
+    counted = [r for r in results if r.outcome != "skipped"]
+    say(
+        "      "
+        + ", ".join(
+            f"{sum(1 for r in counted if r.outcome == o)} {o}"
+            for o in ("stored", "replaced", "already loaded", "refused")
+        )
+    )
+    say(f"      {sum(r.stored for r in counted):,} rows stored, {sum(r.quarantined for r in counted):,} quarantined")
     con = connect(settings)
+    quality = run_quality(con, warehouse)
+    print_table(
+        [{"rule": k, "findings": f"{v:,}"} for k, v in quality["findings_by_rule"].items()],
+        title=f"data quality: {quality['findings']:,} findings (pending: {', '.join(quality['pending']) or 'none'})",
+    )
+
+    say(f"[5/5] the organisation tree (engine: {settings.engine})")
     print_table(tree_summary(con, warehouse).to_pyarrow().to_pylist(), title="organisations by kind and status")
     counts = status_setting_pivot(result.details["practice_counts"])  # type: ignore[arg-type]
     print_table(counts, title="practice file: organisations by prescribing setting and status")
@@ -98,4 +108,7 @@ def demo() -> None:
             }
         )
     print_table(rows, title=f"Brent PCT's clusters on {latest} (synthetic lists; practices placed by postcode)")
-    say(f"Try: `pbc orgs --commissioner 5K5 --on 2006-10-01`, `pbc synth --report {synthetic}` for the realism report.")
+    say("Try: pbc orgs --commissioner 5K5 --on 2006-10-01")
+    say("     pbc quality practice --practice E84002 --month 2007-04 --dataset op")
+    say(f"     pbc quality score --truth {synthetic}/truth/faults.csv")
+    say(f"     pbc synth --report {synthetic}")

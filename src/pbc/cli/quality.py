@@ -31,7 +31,6 @@ def rules(as_json: bool) -> None:
             "acts": r.acts,
             "datasets": ",".join(r.datasets),
             "title": r.title,
-            "needs": r.needs or "",
         }
         for r in catalogue()
     ]
@@ -55,7 +54,7 @@ def run(as_json: bool) -> None:
         title=f"{result['findings']:,} findings",
     )
     if result["pending"]:
-        say(f"pending another step: {', '.join(result['pending'])} (price checks need costing)")
+        say(f"pending: {', '.join(result['pending'])} (the claims audit needs a tariff: ingest the tariff files)")
 
 
 @quality.command("score")

@@ -48,13 +48,15 @@ class _Problems:
         self.field.extend([field] * len(where))
         self.reason.extend(texts)
 
-    def table(self, row_numbers: np.ndarray) -> pa.Table:
+    def table(self, row_numbers: np.ndarray, source: np.ndarray) -> pa.Table:
         rows = np.concatenate(self.row) if self.row else np.zeros(0, dtype=np.int64)
         return pa.table(
             {
                 "ROW_NUMBER": pa.array(row_numbers[rows], pa.int64()),
                 "FIELD": pa.array(self.field, pa.string()),
                 "REASON": pa.array(self.reason, pa.string()),
+                "_SOURCE": pa.array(source[rows], pa.int64()),
+                "_POSITION": pa.array(rows, pa.int64()),
             }
         )
 
@@ -120,8 +122,13 @@ def _check_field(field: Field, raw: pa.Array, problems: _Problems) -> pa.Array:
     return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text)
 
 
-def check(contract: Contract, raw: pa.Table, row_numbers: np.ndarray) -> Checked:
-    """Check every row of a file (all columns as text) against its contract."""
+def check(contract: Contract, raw: pa.Table, row_numbers: np.ndarray, source: np.ndarray | None = None) -> Checked:
+    """Check every row of one or more files (all columns as text) against their contract.
+
+    `source` numbers the file each row came from when several files are checked together (it is kept as `_SOURCE`
+    on stored rows and problems, with `_POSITION`, each problem's row in `raw`).
+    """
+    source = np.zeros(raw.num_rows, dtype=np.int64) if source is None else source
     problems = _Problems(raw.num_rows)
     typed: dict[str, pa.Array] = {}
     for field in contract.fields:
@@ -139,4 +146,5 @@ def check(contract: Contract, raw: pa.Table, row_numbers: np.ndarray) -> Checked
     numbers = pc.fill_null(good[contract.nhs_number], "").to_numpy(zero_copy_only=False).astype(str)
     good = good.append_column("NHS_VALID", pa.array(valid_mask(numbers), pa.bool_()))
     good = good.append_column("ROW_NUMBER", pa.array(row_numbers[~problems.failed], pa.int64()))
-    return Checked(good, problems.table(row_numbers), int(problems.failed.sum()))
+    good = good.append_column("_SOURCE", pa.array(source[~problems.failed], pa.int64()))
+    return Checked(good, problems.table(row_numbers, source), int(problems.failed.sum()))

@@ -18,8 +18,11 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +34,8 @@ import pyarrow.parquet as pq
 from pbc.errors import InputError, PbcError
 from pbc.ingest import reference_files
 from pbc.ingest.checks import check
-from pbc.ingest.contracts import Contract, recognise
-from pbc.ingest.pseudonymise import Pseudonymiser
+from pbc.ingest.contracts import Contract, load_contracts, recognise
+from pbc.ingest.pseudonymise import Hasher, Pseudonymiser
 from pbc.ingest.reference_files import REGISTRATIONS
 from pbc.ingest.store import ActivityStore, Run, Submission, partition_key
 from pbc.keys import load_key
@@ -41,6 +44,20 @@ from pbc.warehouse import Warehouse
 
 _NAMED = re.compile(r"^(?P<dataset>[a-z]+)_(?P<code>[A-Z0-9]+)_(?P<month>\d{4}-\d{2})(?:_r\d+)?\.csv$")
 Progress = Callable[[str], None]
+BATCH_ROWS = 250_000  # activity rows checked and pseudonymised together
+
+
+@dataclass
+class _Prepared:
+    """An activity file read and structurally checked, waiting for its batch."""
+
+    path: Path
+    contract: Contract
+    raw: pa.Table
+    row_numbers: np.ndarray
+    month: str | None
+    submitter: str
+    checksum: str
 
 
 @dataclass
@@ -162,6 +179,7 @@ class Ingest:
         self.received, self.force_reason = received, force_reason
         self.store = ActivityStore(warehouse)
         self._pseudonymiser: Pseudonymiser | None = None
+        self._batched: dict[str, str] = {}  # checksums of files prepared in this run, not yet stored
 
     @property
     def pseudonymiser(self) -> Pseudonymiser:
@@ -185,25 +203,49 @@ class Ingest:
         return dt.date.fromisoformat(self.received)
 
     def run(self, paths: list[Path]) -> list[FileResult]:
-        """Ingest every file; activity becomes visible at the end, all together."""
+        """Ingest every file; activity becomes visible at the end, all together.
+
+        Activity files are prepared one by one (structure, provider, checksum) and then checked and pseudonymised in
+        batches of a data set, which is much faster for many small monthly files; each file still becomes its own
+        submission, decided in the order the files were given.
+        """
         results: list[FileResult] = []
+        batches: dict[str, list[_Prepared]] = {}
         run = self.store.begin()
-        try:
-            for path, named in files_under(paths):
-                result = self._one(run, path, named)
+        workers = _Workers(self, run, lambda done: report(done))
+
+        def report(done: list[FileResult]) -> None:
+            for result in done:
                 results.append(result)
                 if result.outcome != "skipped":
+                    extra = f"  {result.message}" if result.message else ""
                     self.progress(
-                        f"{result.outcome:>14}  {path}  ({result.stored:,} stored, "
-                        f"{result.quarantined:,} quarantined){'  ' + result.message if result.message else ''}"
+                        f"{result.outcome:>14}  {result.path}  ({result.stored:,} stored, "
+                        f"{result.quarantined:,} quarantined){extra}"
                     )
+
+        try:
+            for path, named in files_under(paths):
+                prepared = self._one(run, path, named)
+                if isinstance(prepared, FileResult):
+                    report([prepared])
+                    continue
+                batch = batches.setdefault(prepared.contract.dataset, [])
+                batch.append(prepared)
+                if sum(p.raw.num_rows for p in batch) >= BATCH_ROWS:
+                    workers.submit(batches.pop(prepared.contract.dataset), full=True)
+            for dataset in list(batches):
+                workers.submit(batches.pop(dataset), full=False)
+            workers.drain(0)
             run.commit()
         except BaseException:
             run.abort()
             raise
+        finally:
+            workers.close()
         return results
 
-    def _one(self, run: Run, path: Path, named: bool) -> FileResult:
+    def _one(self, run: Run, path: Path, named: bool) -> FileResult | _Prepared:
         try:
             header = header_of(path)
             contract = recognise(header, path.name)
@@ -224,14 +266,18 @@ class Ingest:
             if contract.dataset == "registrations":
                 stored, quarantined = reference_files.load_registrations(self, path, contract)
                 return FileResult(str(path), "registrations", "stored", stored + quarantined, stored, quarantined)
-            return self._activity(run, path, contract, header)
+            return self._prepare(run, path, contract, header)
         except InputError as error:
-            run.note({"outcome": "refused", "source": str(path), "reason": str(error)})
-            return FileResult(str(path), None, "refused", message=str(error))
+            return self._refused(run, path, error)
 
-    def _activity(self, run: Run, path: Path, contract: Contract, header: list[str]) -> FileResult:
+    def _refused(self, run: Run, path: Path, error: InputError) -> FileResult:
+        run.note({"outcome": "refused", "source": str(path), "reason": str(error)})
+        return FileResult(str(path), None, "refused", message=str(error))
+
+    def _prepare(self, run: Run, path: Path, contract: Contract, header: list[str]) -> FileResult | _Prepared:
+        """Everything about a file that can be known alone: its content checksum, structure and provider."""
         checksum = sha256_of(path)
-        loaded = run.loaded_checksum(checksum)
+        loaded = run.loaded_checksum(checksum) or self._batched.get(checksum)
         if loaded is not None:
             run.note({"outcome": "already loaded", "source": str(path), "sha256": checksum, "partition": loaded})
             return FileResult(str(path), contract.dataset, "already loaded", message=f"same content as {loaded}")
@@ -240,41 +286,67 @@ class Ingest:
             raise InputError.one(path.name, None, None, "has no rows")
         name = _NAMED.match(path.name)
         submitter = self._submitter(path, contract, raw, name)
-        checked = check(contract, raw, row_numbers)
-        good = checked.good
-        month = name["month"] if name else _mode_month(good[contract.period]) if good.num_rows else None
+        self._batched[checksum] = str(path)
+        return _Prepared(path, contract, raw, row_numbers, name["month"] if name else None, submitter, checksum)
+
+    def _store_batch(self, run: Run, batch: list[_Prepared], checked: _BatchChecked) -> list[FileResult]:
+        """Store each file of a checked batch as its own submission, in order, and the new patients' identities."""
+        good, quarantine = checked.good, checked.quarantine
+        identities = self.pseudonymiser.encryptor.identities(checked.fresh)
+        good_source = good["_SOURCE"].to_numpy()
+        bad_source = quarantine["_SOURCE"].to_numpy() if quarantine.num_rows else np.zeros(0, dtype=np.int64)
+        results: list[FileResult] = []
+        stored: set[str] = set()
+        for index, prepared in enumerate(batch):
+            lo, hi = np.searchsorted(good_source, [index, index + 1])
+            mine = good.slice(lo, hi - lo).drop_columns(["_SOURCE"])
+            rejected = (
+                quarantine.filter(pa.array(bad_source == index)).drop_columns(["_SOURCE", "_POSITION"])
+                if quarantine.num_rows
+                else quarantine
+            )
+            try:
+                results.append(self._store(run, prepared, mine, rejected))
+                stored.update(mine["PATIENT_ID"].drop_null().to_pylist())
+            except InputError as error:
+                results.append(self._refused(run, prepared.path, error))
+        # keep the identities of patients whose rows were stored; a refused file stores nothing, not even those
+        kept = pc.is_in(identities["PATIENT_ID"], value_set=pa.array(sorted(stored), pa.string()))
+        run.add_identities(identities.filter(kept))
+        self.pseudonymiser.forget(set(identities.filter(pc.invert(kept))["PATIENT_ID"].to_pylist()))
+        return results
+
+    def _store(self, run: Run, prepared: _Prepared, good: pa.Table, quarantine: pa.Table) -> FileResult:
+        contract, path = prepared.contract, prepared.path
+        month = prepared.month or (_mode_month(good[contract.period]) if good.num_rows else None)
         if month is None:
             raise InputError.one(path.name, None, None, "no row could be read, so its month is unknown")
         good = good.append_column("OUTSIDE_PERIOD", pc.not_equal(pc.strftime(good[contract.period], "%Y-%m"), month))
         received = self._received(month)
-        forced = self._resubmission_allowed(run, contract.dataset, submitter, month, received, path)
-        patients, identities = self.pseudonymiser.pseudonymise(
-            pc.if_else(pc.equal(good[contract.nhs_number], ""), pa.scalar(None, pa.string()), good[contract.nhs_number])
-        )
-        good = good.drop_columns([contract.nhs_number]).append_column("PATIENT_ID", patients)
-        quarantine = self._quarantine(contract, raw, row_numbers, checked.problems)
+        forced = self._resubmission_allowed(run, contract.dataset, prepared.submitter, month, received, path)
+        quarantined = len(set(quarantine["ROW_NUMBER"].to_pylist()))  # a row may break several fields
         submission = Submission(
             contract.dataset,
-            submitter,
+            prepared.submitter,
             month,
             str(path),
-            checksum,
-            raw.num_rows,
+            prepared.checksum,
+            prepared.raw.num_rows,
             good.num_rows,
-            checked.failed_rows,
+            quarantined,
             received.isoformat(),
             forced,
         )
         good = good.append_column("SUBMISSION", pa.array([submission.id] * good.num_rows, pa.string()))
         previous = run.current(submission.key)
-        run.add(submission, good, quarantine, identities)
+        run.add(submission, good, quarantine)
         return FileResult(
             str(path),
             contract.dataset,
             "replaced" if previous else "stored",
-            raw.num_rows,
+            prepared.raw.num_rows,
             good.num_rows,
-            checked.failed_rows,
+            submission.quarantined,
             f"replaces the submission from {previous['source']}" if previous else "",
         )
 
@@ -327,18 +399,88 @@ class Ingest:
             'with --force --reason "why"',
         )
 
-    def _quarantine(self, contract: Contract, raw: pa.Table, row_numbers: np.ndarray, problems: pa.Table) -> pa.Table:
-        """Problems with the failed rows' values, the NHS number replaced by its pseudonym."""
-        if problems.num_rows == 0:
-            return problems
-        index = pc.index_in(problems["ROW_NUMBER"], value_set=pa.array(row_numbers))
-        values = raw.take(index)
-        nhs = pc.utf8_trim_whitespace(values[contract.nhs_number])
-        patients = self.pseudonymiser.hash_only(pc.if_else(pc.equal(nhs, ""), pa.scalar(None, pa.string()), nhs))
-        values = values.drop_columns([contract.nhs_number]).append_column("PATIENT_ID", patients)
+
+@dataclass
+class _BatchChecked:
+    """A batch after checking and hashing: stored rows (pseudonymised), quarantine, first-met numbers."""
+
+    good: pa.Table
+    quarantine: pa.Table
+    fresh: list[tuple[str, str]]
+
+
+def check_batch(dataset: str, raws: list[pa.Table], row_numbers: list[np.ndarray], hasher: Hasher) -> _BatchChecked:
+    """Check and pseudonymise a batch of one data set's files: the work a worker process does."""
+    contract = load_contracts()[dataset]
+    raw = pa.concat_tables(raws)
+    source = np.repeat(np.arange(len(raws)), [r.num_rows for r in raws])
+    checked = check(contract, raw, np.concatenate(row_numbers), source)
+    nhs = checked.good[contract.nhs_number]
+    patients, fresh = hasher.hash_column(pc.if_else(pc.equal(nhs, ""), pa.scalar(None, pa.string()), nhs))
+    good = checked.good.drop_columns([contract.nhs_number]).append_column("PATIENT_ID", patients)
+    problems = checked.problems
+    if problems.num_rows:
+        values = raw.take(problems["_POSITION"])
+        number = pc.utf8_trim_whitespace(values[contract.nhs_number])
+        hashed = hasher.hash_only(pc.if_else(pc.equal(number, ""), pa.scalar(None, pa.string()), number))
+        quarantine = values.drop_columns([contract.nhs_number]).append_column("PATIENT_ID", hashed)
         for column in problems.column_names:
-            values = values.append_column(column, problems[column])
-        return values
+            quarantine = quarantine.append_column(column, problems[column])
+    else:
+        quarantine = problems
+    return _BatchChecked(good, quarantine, fresh)
+
+
+_WORKER_HASHER: Hasher | None = None
+
+
+def _start_worker(key: bytes) -> None:
+    global _WORKER_HASHER  # one hasher (and its cache) per worker process
+    _WORKER_HASHER = Hasher(key)
+
+
+def _check_in_worker(dataset: str, raws: list[pa.Table], row_numbers: list[np.ndarray]) -> _BatchChecked:
+    assert _WORKER_HASHER is not None
+    return check_batch(dataset, raws, row_numbers, _WORKER_HASHER)
+
+
+class _Workers:
+    """Checks batches in worker processes once a run is big enough, storing results in submission order.
+
+    Only checking and hashing run in the workers; the decisions, the files and the catalog stay in this process, so
+    a run behaves the same with one worker or several. Small runs never start a pool.
+    """
+
+    def __init__(self, ingest: Ingest, run: Run, report: Callable[[list[FileResult]], None]) -> None:
+        self.ingest, self.run, self.report = ingest, run, report
+        self.count = ingest.settings.ingest_workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.inflight: deque[tuple[list[_Prepared], Future[_BatchChecked]]] = deque()
+
+    def submit(self, batch: list[_Prepared], full: bool) -> None:
+        dataset = batch[0].contract.dataset
+        raws, numbers = [p.raw for p in batch], [p.row_numbers for p in batch]
+        if self.pool is None and full and self.count > 1:
+            key = load_key(self.ingest.settings, "pseudonymisation")
+            self.pool = ProcessPoolExecutor(
+                self.count, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(key,)
+            )
+        if self.pool is None:
+            checked = check_batch(dataset, raws, numbers, self.ingest.pseudonymiser.hasher)
+            self.report(self.ingest._store_batch(self.run, batch, checked))
+            return
+        self.inflight.append((batch, self.pool.submit(_check_in_worker, dataset, raws, numbers)))
+        self.drain(self.count)
+
+    def drain(self, keep: int) -> None:
+        """Store finished batches, oldest first, until at most `keep` are still being checked."""
+        while len(self.inflight) > keep:
+            batch, future = self.inflight.popleft()
+            self.report(self.ingest._store_batch(self.run, batch, future.result()))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def _mode_month(dates: pa.ChunkedArray) -> str:

@@ -15,7 +15,6 @@ ingest fast.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
@@ -69,23 +68,17 @@ class _Cache:
         self.pending = {}
 
 
-class Pseudonymiser:
-    """Hashes and encrypts NHS numbers, remembering what it has done in this process."""
+class Hasher:
+    """Turns NHS numbers into pseudonyms, hashing each number once per process."""
 
-    def __init__(
-        self, pseudonymisation_key: bytes, encryption_key: bytes, known_identities: set[str] | None = None
-    ) -> None:
-        if len(encryption_key) < 32:
-            raise ValueError("the encryption key must be at least 32 bytes")
+    def __init__(self, pseudonymisation_key: bytes) -> None:
         self._key = pseudonymisation_key
-        self._aead = AESGCM(encryption_key[:32])
         self._cache = _Cache()
         self._odd: dict[str, str] = {}  # values that are not ten digits: rare, kept apart
-        self._encrypted: set[str] = set(known_identities or ())
 
     def pseudonym(self, number: str) -> str:
         """The pseudonym of one NHS number."""
-        return hmac.new(self._key, number.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+        return hmac.digest(self._key, number.encode(), "sha256").hex()[:PSEUDONYM_HEX]
 
     def _pseudonyms(self, distinct: pa.Array, remember: bool) -> tuple[np.ndarray, list[tuple[str, str]]]:
         """Pseudonyms of distinct numbers, and the (pseudonym, number) pairs first met now (when remembering)."""
@@ -114,30 +107,69 @@ class Pseudonymiser:
         return out, fresh
 
     def hash_only(self, numbers: pa.Array) -> pa.Array:
-        """Pseudonyms for a column of NHS numbers, without keeping encrypted copies (for quarantined rows)."""
+        """Pseudonyms for a column of NHS numbers, remembering nothing (for quarantined rows)."""
         distinct = pc.unique(pc.drop_null(numbers))
         hashed, _ = self._pseudonyms(distinct, remember=False)
         return pc.take(pa.array(hashed, pa.string()), pc.index_in(numbers, value_set=distinct))
 
-    def pseudonymise(self, numbers: pa.Array) -> tuple[pa.Array, pa.Table]:
-        """Pseudonyms for a column of NHS numbers (null stays null), and identities for patients not seen before."""
+    def hash_column(self, numbers: pa.Array) -> tuple[pa.Array, list[tuple[str, str]]]:
+        """Pseudonyms for a column (null stays null), and the (pseudonym, number) pairs this hasher met first."""
         distinct = pc.unique(pc.drop_null(numbers))
         hashed, fresh = self._pseudonyms(distinct, remember=True)
-        pseudonyms = pc.take(pa.array(hashed, pa.string()), pc.index_in(numbers, value_set=distinct))
+        return pc.take(pa.array(hashed, pa.string()), pc.index_in(numbers, value_set=distinct)), fresh
+
+
+class Encryptor:
+    """Keeps one encrypted copy of each patient's number, whoever hashed it."""
+
+    def __init__(self, encryption_key: bytes, known_identities: set[str] | None = None) -> None:
+        if len(encryption_key) < 32:
+            raise ValueError("the encryption key must be at least 32 bytes")
+        self._aead = AESGCM(encryption_key[:32])
+        self._encrypted: set[str] = set(known_identities or ())
+
+    def identities(self, pairs: list[tuple[str, str]]) -> pa.Table:
+        """Identity records for the (pseudonym, number) pairs of patients not encrypted before."""
+        fresh = list(dict((p, n) for p, n in pairs if p not in self._encrypted).items())
+        randomness = os.urandom(12 * len(fresh))  # one system call for all the nonces
         ids, nonces, texts = [], [], []
-        for patient, number in fresh:
-            if patient in self._encrypted:
-                continue
-            nonce = os.urandom(12)
+        for i, (patient, number) in enumerate(fresh):
+            nonce = randomness[12 * i : 12 * i + 12]
             ids.append(patient)
             nonces.append(nonce)
             texts.append(self._aead.encrypt(nonce, number.encode(), patient.encode()))
             self._encrypted.add(patient)
-        identities = pa.table(
+        return pa.table(
             [pa.array(ids, pa.string()), pa.array(nonces, pa.binary(12)), pa.array(texts, pa.binary())],
             schema=IDENTITIES,
         )
-        return pseudonyms, identities
+
+    def forget(self, patients: set[str]) -> None:
+        """Forget that these patients' identities were made (their rows were not stored, so neither are they)."""
+        self._encrypted -= patients
+
+
+class Pseudonymiser:
+    """A hasher and an encryptor together: pseudonyms plus identities for patients not seen before."""
+
+    def __init__(
+        self, pseudonymisation_key: bytes, encryption_key: bytes, known_identities: set[str] | None = None
+    ) -> None:
+        self.hasher = Hasher(pseudonymisation_key)
+        self.encryptor = Encryptor(encryption_key, known_identities)
+
+    def hash_only(self, numbers: pa.Array) -> pa.Array:
+        """Pseudonyms without identities (for quarantined rows)."""
+        return self.hasher.hash_only(numbers)
+
+    def pseudonymise(self, numbers: pa.Array) -> tuple[pa.Array, pa.Table]:
+        """Pseudonyms for a column of NHS numbers (null stays null), and identities for patients not seen before."""
+        pseudonyms, fresh = self.hasher.hash_column(numbers)
+        return pseudonyms, self.encryptor.identities(fresh)
+
+    def forget(self, patients: set[str]) -> None:
+        """Forget identities made for patients whose rows were not stored."""
+        self.encryptor.forget(patients)
 
 
 def decrypt(encryption_key: bytes, patient_id: str, nonce: bytes, ciphertext: bytes) -> str:

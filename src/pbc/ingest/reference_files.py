@@ -43,10 +43,10 @@ def load_registrations(ingest: Ingest, path: Path, contract: Contract) -> tuple[
     if raw.num_rows == 0:
         raise InputError.one(path.name, None, None, "has no rows")
     checked = check(contract, raw, row_numbers)
-    good = checked.good
+    good = checked.good.drop_columns(["_SOURCE"])
     patients, identities = ingest.pseudonymiser.pseudonymise(good[contract.nhs_number])
     good = good.drop_columns([contract.nhs_number]).append_column("PATIENT_ID", patients)
-    problems = checked.problems
+    problems = checked.problems.drop_columns(["_SOURCE", "_POSITION"])
     if ingest.warehouse.has(REGISTRATIONS):  # identities are the only encrypted copy: carried forward, never dropped
         identities = pa.concat_tables([ingest.warehouse.read(REGISTRATIONS, "identities"), identities])
     ingest.warehouse.commit(

@@ -1,7 +1,8 @@
 """The activity store: one current submission per data set, submitter and month, switched atomically.
 
-Each accepted file becomes immutable Parquet files named by its submission id (its rows, its quarantine, the
-identities of new patients). `CATALOG.json` says which submission is current for each partition
+Each accepted file becomes immutable Parquet files named by its submission id (its rows and its quarantine); the
+encrypted identities of patients met for the first time are files of their own, kept whatever is replaced.
+`CATALOG.json` says which submission is current for each partition
 (data set, submitter, month) and which file checksums have been loaded. An ingest run writes its files first,
 then replaces the catalog in one `os.replace`: readers see the warehouse before the run or after it, never
 half of it. Files of a run that was killed are never in the catalog, so they are invisible and are removed by the
@@ -72,13 +73,13 @@ class ActivityStore:
     def files(self, kind: str, dataset: str | None = None) -> list[Path]:
         """Current files of a kind ('rows', 'quarantine' or 'identities'), optionally of one data set."""
         catalog = self.catalog()
+        if kind == "identities":
+            return sorted(self.root / p for p in catalog.get("identities", []))
         found = [
             self.root / entry[kind]
             for entry in catalog["partitions"].values()
             if (dataset is None or entry["dataset"] == dataset) and entry.get(kind)
         ]
-        if kind == "identities" and dataset is None:
-            found += [self.root / p for p in catalog.get("retired_identities", [])]
         return sorted(found)
 
     def log(self) -> list[dict[str, Any]]:
@@ -137,7 +138,13 @@ class Run:
         self.written.append(path)
         return relative
 
-    def add(self, submission: Submission, rows: pa.Table, quarantine: pa.Table, identities: pa.Table) -> None:
+    def add_identities(self, identities: pa.Table) -> None:
+        """Keep the encrypted numbers of patients met for the first time (they belong to patients, not submissions)."""
+        if identities.num_rows:
+            relative = self._write(identities, f"identities/{uuid.uuid4().hex}.parquet")
+            self.catalog.setdefault("identities", []).append(relative)
+
+    def add(self, submission: Submission, rows: pa.Table, quarantine: pa.Table) -> None:
         """Write a submission's files and make it the partition's current one (visible at commit)."""
         base = f"{submission.dataset}/{submission.submitter}/{submission.month}/{submission.id}.parquet"
         entry = {
@@ -154,14 +161,12 @@ class Run:
             "forced_reason": submission.forced_reason,
             "rows": self._write(rows, f"parts/{base}"),
             "quarantine": self._write(quarantine, f"quarantine/{base}") if quarantine.num_rows else None,
-            "identities": self._write(identities, f"identities/{base}") if identities.num_rows else None,
         }
         previous = self.catalog["partitions"].get(submission.key)
         if previous is not None:
             entry["replaces"] = previous["submission"]
             self.replaced.append(submission.key)
             self.catalog["checksums"] = {k: v for k, v in self.catalog["checksums"].items() if k != previous["sha256"]}
-            self._retire(previous)
         self.catalog["partitions"][submission.key] = entry
         self.catalog["checksums"][submission.sha256] = submission.key
         self.entries.append(
@@ -170,12 +175,6 @@ class Run:
                 **{k: v for k, v in entry.items() if k not in ("rows", "quarantine")},
             }
         )
-
-    def _retire(self, entry: dict[str, Any]) -> None:
-        # a replaced submission's identities stay: they are the only encrypted copy of those patients' numbers
-        identities = entry.get("identities")
-        if identities:
-            self.catalog.setdefault("retired_identities", []).append(identities)
 
     def note(self, entry: dict[str, Any]) -> None:
         """Record an outcome that stored nothing (already loaded, refused)."""

@@ -21,6 +21,8 @@ from pbc.engines import read_table
 from pbc.ingest.contracts import load_contracts
 from pbc.quality.attribution import attribute
 from pbc.reference.load import REFERENCE
+from pbc.tariff.audit import claims_audit
+from pbc.tariff.model import has_tariff
 from pbc.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -42,7 +44,6 @@ class Rule:
     title: str
     description: str
     fault: str | None = None
-    needs: str | None = None
 
 
 @cache
@@ -54,7 +55,7 @@ def catalogue() -> tuple[Rule, ...]:
         rule = Rule(**{**raw, "datasets": tuple(raw["datasets"])})
         if rule.severity not in ("high", "medium", "low") or rule.acts not in ("provider", "practice", "commissioner"):
             raise ValueError(f"rules.toml: rule {rule.id} has an unknown severity or actor")
-        if rule.needs is None and rule.name not in CHECKS:
+        if rule.name not in CHECKS:
             raise ValueError(f"rules.toml: rule {rule.id} ({rule.name}) has no check in pbc.quality.rules")
         rules.append(rule)
     return tuple(rules)
@@ -69,6 +70,7 @@ class Context:
         self._lines: dict[str, ibis.Table] = {}
         self.practices = read_table(con, warehouse.path(REFERENCE, "practices"), "practices")
         self.register = registrations(con, warehouse)
+        self.pending: set[str] = set()
 
     def lines(self, dataset: str) -> ibis.Table:
         """A data set's attributed lines."""
@@ -240,6 +242,22 @@ def commissioner_not_ours(ctx: Context, dataset: str) -> ibis.Table:
     )
 
 
+def claimed_price_mismatch(ctx: Context, dataset: str) -> ibis.Table:
+    """DQ11: the claims audit (claimed against pbc's price); nothing to report until a tariff is loaded."""
+    lines = ctx.lines(dataset)
+    if not has_tariff(ctx.warehouse):
+        ctx.pending.add("DQ11")
+        return _findings(lines.limit(0), dataset, "claimed_price_mismatch", "")
+    audit = claims_audit(ctx.con, ctx.warehouse, dataset)
+    return audit.select(
+        DATASET=audit.DATASET,
+        PROCODE=audit.PROCODE,
+        RECORD_KEY=audit.RECORD_KEY,
+        RULE=ibis.literal("claimed_price_mismatch"),
+        DETAIL=audit.DETAIL,
+    )
+
+
 CHECKS: dict[str, Callable[[Context, str], ibis.Table]] = {
     "duplicate_spell": duplicate_spell,
     "duplicate_attendance": duplicate_attendance,
@@ -251,6 +269,7 @@ CHECKS: dict[str, Callable[[Context, str], ibis.Table]] = {
     "daycase_as_ordinary": daycase_as_ordinary,
     "activity_outside_period": activity_outside_period,
     "commissioner_not_ours": commissioner_not_ours,
+    "claimed_price_mismatch": claimed_price_mismatch,
 }
 
 
@@ -259,12 +278,10 @@ def findings(con: BaseBackend, warehouse: Warehouse) -> tuple[ibis.Table | None,
     ctx = Context(con, warehouse)
     parts, pending = [], []
     for rule in catalogue():
-        if rule.needs is not None:
-            pending.append(rule)
-            continue
         for dataset in rule.datasets:
             if dataset in ctx.datasets:
                 parts.append(CHECKS[rule.name](ctx, dataset).mutate(RULE_ID=ibis.literal(rule.id)))
+    pending += [r for r in catalogue() if r.id in ctx.pending]
     if not parts:
         return None, pending
     union = parts[0]

@@ -140,7 +140,8 @@ def score(warehouse: Warehouse, truth: Path) -> dict[str, dict[str, Any]]:
     for entry in ActivityStore(warehouse).log():
         if entry.get("outcome") == "replaced":
             found["resubmission"].add((entry["dataset"], entry["submitter"], entry["month"]))
-    pending = {r.fault for r in catalogue() if r.needs and r.fault}
+    pending_ids = set(warehouse.manifest(QUALITY).get("details", {}).get("pending", []))
+    pending = {r.fault for r in catalogue() if r.id in pending_ids and r.fault}
     result: dict[str, dict[str, Any]] = {}
     for fault in sorted(set(expected) | set(found)):
         hits = len(expected[fault] & found[fault])

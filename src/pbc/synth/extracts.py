@@ -167,3 +167,17 @@ def referral_rows(ctx: Context, practices: PracticeSet, refs: Events, uid_offset
         }
     )
     return rows
+
+
+def price_op_rows(rows: Rows, index: np.ndarray, tariffs: dict[str, Tariff], years: tuple[str, ...]) -> np.ndarray:
+    """The correct claims of some outpatient rows as they now stand (after a fault changed them)."""
+    return _priced_by_year(
+        rows["APPTDATE"][index],
+        tariffs,
+        years,
+        price_op,
+        procode=rows["PROCODE"][index],
+        tfc=rows["TRETSPEF"][index],
+        firstatt=rows["FIRSTATT"][index],
+        attended=rows["ATTENDED"][index],
+    )

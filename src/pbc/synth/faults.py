@@ -8,6 +8,7 @@ second year on, where a year of history exists to tell. The month of a record is
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
@@ -104,8 +105,14 @@ class Injector:
         # a changed first attendance would leave its follow-ups looking orphaned to a practice-level check
         return self.data["op"]["FIRSTATT"] != "1" if dataset == "op" else None
 
-    def followups_without_first(self, specialties: np.ndarray) -> None:
-        """Follow-ups moved to a specialty in which the patient has no first attendance at that provider."""
+    def followups_without_first(
+        self, specialties: np.ndarray, reprice: Callable[[Rows, np.ndarray], np.ndarray]
+    ) -> None:
+        """Follow-ups moved to a specialty in which the patient has no first attendance at that provider.
+
+        The provider's claim follows the specialty it recorded, so a moved follow-up is priced again (`reprice`):
+        its claim is right for the line as sent, and only the missing first attendance is wrong.
+        """
         op = self.data["op"]
         firsts = op["FIRSTATT"] == "1"
         seen = set(
@@ -121,6 +128,8 @@ class Injector:
         for row in rows:
             options = [s for s in specialties if (op["NEWNHSNO"][row], op["PROCODE"][row], s) not in seen]
             op["TRETSPEF"][row] = options[int(self.rng.integers(0, len(options)))]
+        if len(rows):
+            op["CLAIMED_PRICE"][rows] = reprice(op, rows)
         self._record("followup_without_first", "op", rows)
 
     def day_cases_as_ordinary(self) -> None:

@@ -257,7 +257,10 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
     injector.invalid_nhs_numbers()
     injector.unknown_practices()
     injector.not_registered()
-    injector.followups_without_first(np.asarray(catalogue.specialties["tfc"].to_pylist(), dtype=object))
+    injector.followups_without_first(
+        np.asarray(catalogue.specialties["tfc"].to_pylist(), dtype=object),
+        lambda op, rows: extracts.price_op_rows(op, rows, tariffs, config.years),
+    )
     injector.day_cases_as_ordinary()
     injector.wrong_prices()
     injector.duplicates("duplicate_spell", "apc")
