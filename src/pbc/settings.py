@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     spark_driver_memory: str = Field(default="4g", description="Spark driver memory for the pyspark engine")
     duckdb_threads: int | None = Field(default=None, ge=1, description="DuckDB threads; default all cores")
     duckdb_memory_limit: str | None = Field(default=None, description="DuckDB memory limit, e.g. 6GB")
-    ingest_workers: int = Field(default=1, ge=1, le=64, description="processes checking extracts in a big ingest run")
+    ingest_workers: int = Field(
+        default=2, ge=1, le=64, description="processes checking extracts in a big ingest run (300 MB of files or more)"
+    )
     freeze_months_after: int = Field(
         default=2, ge=0, le=12, description="SUS freeze: activity month M freezes in month M + this many months"
     )

@@ -258,3 +258,46 @@ def test_a_folder_skips_files_that_are_not_data_sets(small_brent, ingest, tmp_pa
     (folder / "notes.csv").write_text("note,author\nhello,me\n")
     results = {Path(r.path).name: r.outcome for r in ingest(folder)}
     assert results == {_one(small_brent, "referrals").name: "stored", "notes.csv": "skipped"}
+
+
+def test_worker_processes_store_exactly_what_one_process_does(small_brent, reference_warehouse, tmp_path, monkeypatch):
+    import pbc.ingest.load as load_module
+    from pbc.ingest.load import Ingest
+    from pbc.keys import ensure_keys
+    from pbc.settings import Settings
+
+    monkeypatch.setattr(load_module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(load_module, "BATCH_ROWS", 2_000)
+    pools = []
+
+    class CountedPool(load_module.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(load_module, "ProcessPoolExecutor", CountedPool)
+    keys = tmp_path / "keys"
+    outcomes = {}
+    for workers in (1, 2):
+        settings = Settings(
+            home=tmp_path / f"w{workers}",
+            ingest_workers=workers,
+            pseudonymisation_key_file=keys / "p.key",
+            encryption_key_file=keys / "e.key",
+        )
+        shutil.copytree(reference_warehouse.root, settings.warehouse_dir)
+        ensure_keys(settings)
+        results = Ingest(settings, Warehouse(settings.warehouse_dir), "on-time").run([small_brent / "extracts" / "op"])
+        store = ActivityStore(Warehouse(settings.warehouse_dir))
+        rows = sorted(
+            tuple(r.values())
+            for path in store.files("rows")
+            for r in pq.read_table(path).drop_columns(["SUBMISSION"]).to_pylist()
+        )
+        identities = sorted(
+            i for path in store.files("identities") for i in pq.read_table(path)["PATIENT_ID"].to_pylist()
+        )
+        outcomes[workers] = ([(Path(r.path).name, r.outcome, r.stored) for r in results], rows, identities)
+    assert len(pools) == 1  # only the two-worker run started a pool
+    assert outcomes[1] == outcomes[2]
+    assert len(outcomes[2][2]) == len(set(outcomes[2][2]))  # one identity per patient, whoever hashed it

@@ -71,7 +71,33 @@ def _quoted(values: pa.Array, mask: np.ndarray, template: str) -> list[str]:
 
 
 def _check_field(field: Field, raw: pa.Array, problems: _Problems) -> pa.Array:
-    """Parse one column, recording problems; returns the typed column (nulls where empty or wrong)."""
+    """Parse one column, each distinct value once where values repeat (codes, dates), then map back to the rows.
+
+    Most fields hold a few hundred distinct values in a batch of a quarter of a million rows, so parsing and matching
+    the distinct values and taking the results back by index is several times faster than working row by row.
+    """
+    distinct = pc.unique(raw)
+    if field.type == "nhs_number" or 2 * len(distinct) > len(raw):
+        return _check_values(field, raw, problems)
+    found = _Problems(len(distinct))
+    typed = _check_values(field, distinct, found)
+    index = pc.index_in(raw, value_set=distinct)
+    at = index.to_numpy(zero_copy_only=False)
+    offset = 0
+    for where in found.row:
+        count = len(where)
+        reasons = np.full(len(distinct), None, dtype=object)
+        reasons[where] = found.reason[offset : offset + count]
+        failing = np.zeros(len(distinct), dtype=bool)
+        failing[where] = True
+        rows = failing[at]
+        problems.add(rows, found.field[offset], list(reasons[at[rows]]))
+        offset += count
+    return pc.take(typed, index)
+
+
+def _check_values(field: Field, raw: pa.Array, problems: _Problems) -> pa.Array:
+    """Parse one column of values, recording problems; returns the typed column (nulls where empty or wrong)."""
     text = pc.utf8_trim_whitespace(raw)
     empty = _mask(pc.equal(text, ""))
     present = ~empty
