@@ -26,6 +26,7 @@ from pbc.synth.config import SynthConfig
 from pbc.warehouse import Warehouse
 
 YEAR = "2007/08"
+QUIET = {"enable_progress_bar": False}  # DuckDB draws a progress bar on long queries; not in a JSON report
 
 
 def prepare(workdir: Path) -> dict[str, Any]:

@@ -19,6 +19,8 @@ import pandas as pd
 from pbc.reference.load import bundled_reference_dir
 from pbc.reference.ods import read_epraccur
 
+QUIET = {"enable_progress_bar": False}
+
 
 def prepare(workdir: Path) -> dict[str, Any]:
     """Use the shipped ODS practice file; count its rows for the rows-per-second figure."""
