@@ -45,7 +45,7 @@ def prepare(workdir: Path) -> dict[str, Any]:
     load_reference(Warehouse(settings.warehouse_dir))
     files = sorted(str(p) for p in (folder / "extracts").rglob("*.csv"))
     counts = (
-        duckdb.connect()
+        duckdb.connect(config=QUIET)
         .execute("select count(*) from read_csv(?, all_varchar=true, union_by_name=true)", [files])
         .fetchone()
     )
@@ -73,7 +73,7 @@ def run_pbc(inputs: dict[str, Any]) -> str:
 def run_duckdb(inputs: dict[str, Any]) -> str:
     """DuckDB's read_csv of the same files, every column as text."""
     total = (
-        duckdb.connect()
+        duckdb.connect(config=QUIET)
         .execute("select count(*) from read_csv(?, all_varchar=true, union_by_name=true)", [inputs["files"]])
         .fetchone()
     )

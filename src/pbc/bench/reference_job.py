@@ -48,7 +48,7 @@ def run_pbc(inputs: dict[str, Any]) -> str:
 def run_duckdb(inputs: dict[str, Any]) -> str:
     """Hand-written DuckDB SQL over the same file."""
     rows = (
-        duckdb.connect()
+        duckdb.connect(config=QUIET)
         .execute(
             "select column12, column25, count(*) from read_csv(?, header=false, all_varchar=true, encoding='latin-1') "
             "group by all",
