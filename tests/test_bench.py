@@ -29,3 +29,13 @@ def test_disagreeing_variants_fail_the_bench(tmp_path):
 
 def _wrong_answer(inputs):
     return "not the same"
+
+
+def test_a_failing_variant_fails_the_bench_instead_of_hanging(tmp_path):
+    job = dataclasses.replace(JOBS[0], repeats=1, variants={**JOBS[0].variants, "pandas": _broken})
+    with pytest.raises(RuntimeError, match="bench variant _broken failed: ZeroDivisionError"):
+        run_job(job, tmp_path)
+
+
+def _broken(inputs):
+    return str(1 / 0)

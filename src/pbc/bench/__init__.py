@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from pbc.bench import ingest_job, reference_job
@@ -108,7 +109,11 @@ def _child(variant: Callable[[dict[str, Any]], str], inputs: dict[str, Any], que
     sampler = _TreeMemory()
     sampler.start()
     started = time.perf_counter()
-    answer = variant(inputs)
+    try:
+        answer = variant(inputs)
+    except BaseException as error:  # the parent must hear of it, or it would wait for ever
+        queue.put({"error": f"{type(error).__name__}: {error}"})
+        raise
     elapsed = time.perf_counter() - started
     sampler.stopping.set()
     sampler.join()
@@ -136,8 +141,16 @@ def _measure(variant: Callable[[dict[str, Any]], str], inputs: dict[str, Any]) -
     queue = context.Queue()
     process = context.Process(target=_child, args=(variant, inputs, queue))
     process.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"bench variant {variant.__name__} died (exit code {process.exitcode})") from None
     process.join()
+    if "error" in result:
+        raise RuntimeError(f"bench variant {variant.__name__} failed: {result['error']}")
     return result
 
 

@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from pbc import __version__
+from pbc.bench.common import quiet_duckdb
 from pbc.ingest.load import Ingest
 from pbc.keys import ensure_keys
 from pbc.reference.load import load_reference
@@ -26,7 +26,6 @@ from pbc.synth.config import SynthConfig
 from pbc.warehouse import Warehouse
 
 YEAR = "2007/08"
-QUIET = {"enable_progress_bar": False}  # DuckDB draws a progress bar on long queries; not in a JSON report
 
 
 def prepare(workdir: Path) -> dict[str, Any]:
@@ -45,7 +44,7 @@ def prepare(workdir: Path) -> dict[str, Any]:
     load_reference(Warehouse(settings.warehouse_dir))
     files = sorted(str(p) for p in (folder / "extracts").rglob("*.csv"))
     counts = (
-        duckdb.connect(config=QUIET)
+        quiet_duckdb()
         .execute("select count(*) from read_csv(?, all_varchar=true, union_by_name=true)", [files])
         .fetchone()
     )
@@ -73,7 +72,7 @@ def run_pbc(inputs: dict[str, Any]) -> str:
 def run_duckdb(inputs: dict[str, Any]) -> str:
     """DuckDB's read_csv of the same files, every column as text."""
     total = (
-        duckdb.connect(config=QUIET)
+        quiet_duckdb()
         .execute("select count(*) from read_csv(?, all_varchar=true, union_by_name=true)", [inputs["files"]])
         .fetchone()
     )

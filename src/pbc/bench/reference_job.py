@@ -13,13 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
+from pbc.bench.common import quiet_duckdb
 from pbc.reference.load import bundled_reference_dir
 from pbc.reference.ods import read_epraccur
-
-QUIET = {"enable_progress_bar": False}
 
 
 def prepare(workdir: Path) -> dict[str, Any]:
@@ -48,7 +46,7 @@ def run_pbc(inputs: dict[str, Any]) -> str:
 def run_duckdb(inputs: dict[str, Any]) -> str:
     """Hand-written DuckDB SQL over the same file."""
     rows = (
-        duckdb.connect(config=QUIET)
+        quiet_duckdb()
         .execute(
             "select column12, column25, count(*) from read_csv(?, header=false, all_varchar=true, encoding='latin-1') "
             "group by all",
