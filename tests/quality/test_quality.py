@@ -15,6 +15,7 @@ from pbc.keys import ensure_keys
 from pbc.quality.rules import CHECKS, catalogue, findings
 from pbc.quality.run import QUALITY, practice_lines, run_quality, score
 from pbc.settings import Settings
+from pbc.synth.config import DEFAULT_FAULT_RATES
 from pbc.warehouse import Warehouse
 
 
@@ -41,18 +42,7 @@ def test_every_injected_fault_is_found_with_precision_and_recall_of_at_least_095
     run_quality(connect(brent_home), warehouse)
     result = score(warehouse, brent[0] / "truth" / "faults.csv")
     assert not [fault for fault, figures in result.items() if figures["pending"]]
-    assert set(result) == {
-        "duplicate_spell",
-        "duplicate_attendance",
-        "invalid_nhs_number",
-        "unknown_or_closed_practice",
-        "not_registered",
-        "followup_without_first",
-        "ae_duplicate",
-        "daycase_as_ordinary",
-        "wrong_price",
-        "resubmission",
-    }
+    assert set(result) == set(DEFAULT_FAULT_RATES)
     for fault, figures in result.items():
         assert figures["injected"] > 0, fault
         assert figures["precision"] >= 0.95, (fault, figures)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from pbc.cli import main
 from pbc.nhs_number import valid_mask
 from pbc.reference.load import LISTS, LOCALITIES, load_list_sizes, load_locality_memberships
-from pbc.synth.config import SynthConfig
+from pbc.synth.config import DEFAULT_FAULT_RATES, SynthConfig
 from pbc.synth.generate import generate
 from pbc.synth.report import realism_report
 
@@ -74,18 +74,7 @@ def test_every_injected_fault_is_in_the_files(brent):
     out = brent[0]
     truth = _truth(out)
     kinds = {t["fault_type"] for t in truth}
-    assert kinds == {
-        "duplicate_spell",
-        "duplicate_attendance",
-        "invalid_nhs_number",
-        "unknown_or_closed_practice",
-        "not_registered",
-        "followup_without_first",
-        "ae_duplicate",
-        "daycase_as_ordinary",
-        "wrong_price",
-        "resubmission",
-    }
+    assert kinds == set(DEFAULT_FAULT_RATES)
     keys = {"apc": "PROVSPNO", "op": "ATTENDKEY", "ae": "AEKEY"}
     present = {ds: {r[0] for r in _read(out, ds, keys[ds])} for ds in keys}
     for fault in truth:

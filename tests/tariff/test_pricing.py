@@ -438,6 +438,7 @@ def test_every_stored_line_is_priced_as_the_plain_reference_prices_it(con, brent
 # The synthetic provider's claims, and the claims audit
 # ---------------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dataset", ["apc", "op", "ae"])
 def test_pricing_reproduces_every_correct_claim_of_the_synthetic_provider(brent_home, faults, dataset):
     warehouse = Warehouse(brent_home.warehouse_dir)

@@ -17,15 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from pbc.synth.tariff import APC_SCHEMA, ELECTIVE_ADMIMETH, LOCAL_SCHEMA, PAYABLE_ATTENDED, Tariff
-
-RULES = (
-    "short_stay_emergency",
-    "short_stay_max_days",
-    "short_stay_min_age",
-    "elective_price_basis",
-    "ae_minor_department_types",
-    "ae_minor_price",
-)
+from pbc.tariff.model import RULES
 
 
 class _Rules(NamedTuple):
