@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from pbc import __version__
 from pbc.calendar import financial_year_bounds, folder_name
@@ -28,7 +29,7 @@ from pbc.synth.faults import Injector
 from pbc.synth.population import CONDITIONS, STILL_REGISTERED, Population, day_number, simulate
 from pbc.synth.practices import PracticeSet, choose_practices, provider_shares
 from pbc.synth.tariff import build_tariff, write_tariff
-from pbc.synth.writer import write_csv, write_extracts, write_json
+from pbc.synth.writer import CSV_OPTIONS, write_csv, write_extracts, write_json
 
 Progress = Callable[[str], None]
 HIGH_REFERRER_SHARE = 0.1
@@ -201,7 +202,10 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
     population: dict[str, dict[str, float]] = {
         y: {"registrations": 0, "deregistrations": 0, "mean_list": 0.0} for y in config.years
     }
-    registrations: list[pa.Table] = []
+    register_path = out / "reference" / "registrations.csv"
+    register_path.parent.mkdir(parents=True, exist_ok=True)
+    register_writer: pacsv.CSVWriter | None = None  # written per commissioner: London's register is ~10M rows
+    register_rows = 0
     uid_offset = 0
     for number, commissioner in enumerate(commissioners):
         index = practices.of(commissioner.code)
@@ -235,17 +239,25 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
             lists[day] += pop.counts_on(day_number(day), len(practices))
         for day in registers:
             registers[day] += pop.counts_on(day_number(day), len(practices), by_condition=True)
-        registrations.append(_registration_rows(pop, practices, first_day))
+        register = _registration_rows(pop, practices, first_day)
+        if register_writer is None:
+            register_writer = pacsv.CSVWriter(register_path, register.schema, write_options=CSV_OPTIONS)
+        register_writer.write_table(register)
+        register_rows += register.num_rows
+        del register
         for year in config.years:
             for key, value in pop.year_stats(year).items():
                 population[year][key] += value
         uid_offset += len(pop.nhs)
         progress(f"simulated {commissioner.name} ({commissioner.code}): {len(pop.nhs):,} patients")
 
-    combined = {
-        name: _with_keys({k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, name)
-        for name, parts in data.items()
-    }
+    if register_writer is not None:
+        register_writer.close()
+    combined = {}
+    for name in list(data):
+        parts = data.pop(name)  # let each commissioner's arrays go as soon as they are combined
+        combined[name] = _with_keys({k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, name)
+        del parts
     injector = Injector(
         _rng(config.seed, "faults"),
         combined,
@@ -271,18 +283,19 @@ def generate(config: SynthConfig, out: Path, progress: Progress = lambda _: None
 
     files: dict[str, int] = {}
     writer_rng = _rng(config.seed, "writer")
-    for name, rows in injector.data.items():
+    del combined
+    for name in list(injector.data):
+        rows = injector.data.pop(name)  # each data set's arrays go once written
         write_extracts(out, name, rows, resubmit.get(name, set()), writer_rng, config.parquet, files)
         progress(f"wrote {name}: {len(rows[next(iter(rows))]):,} rows")
+        del rows
     for day, counts in lists.items():
         path = out / "reference" / "lists" / f"list_sizes_{day.isoformat()}.csv"
         files[str(path.relative_to(out))] = write_csv(pa.table(_list_rows(counts, practices, day)), path)
     for day, counts in registers.items():
         path = out / "reference" / "registers" / f"registers_{day.isoformat()}.csv"
         files[str(path.relative_to(out))] = write_csv(pa.table(_register_rows(counts, practices, day)), path)
-    path = out / "reference" / "registrations.csv"
-    files[str(path.relative_to(out))] = write_csv(pa.concat_tables(registrations), path)
-    del registrations
+    files[str(register_path.relative_to(out))] = register_rows
     practice_table = practices.to_arrow()
     files["reference/practices.csv"] = write_csv(practice_table, out / "reference" / "practices.csv")
     clustered = practices.locality != ""

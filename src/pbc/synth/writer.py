@@ -95,7 +95,7 @@ DATE_COLUMNS = {"DOB", "ADMIDATE", "DISDATE", "APPTDATE", "ARRIVALDATE", "REFERR
 TIME_COLUMNS = {"ARRIVALTIME", "DEPTIME"}
 MONEY_COLUMNS = {"CLAIMED_PRICE"}
 KEY_COLUMNS = {"PROVSPNO", "ATTENDKEY", "AEKEY", "REFERRAL_ID"}
-_OPTIONS = pacsv.WriteOptions(quoting_style="needed")
+CSV_OPTIONS = pacsv.WriteOptions(quoting_style="needed")
 
 
 def _two_digits(values: pa.Array) -> pa.Array:
@@ -142,7 +142,7 @@ def to_arrow(rows: Rows, columns: Sequence[str]) -> pa.Table:
 def write_csv(table: pa.Table, path: Path, parquet: bool = False) -> int:
     """Write one file (and its Parquet twin if asked); returns the rows written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(table, path, write_options=_OPTIONS)
+    pacsv.write_csv(table, path, write_options=CSV_OPTIONS)
     if parquet:
         pq.write_table(table, path.with_suffix(".parquet"))
     return table.num_rows
