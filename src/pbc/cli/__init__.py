@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, challenge, cost, demo, ingest, orgs, quality, reference, synth
+from pbc.cli import admin, audit, challenge, cost, demo, ingest, orgs, quality, reference, synth
 from pbc.errors import PbcError
 
 
@@ -44,4 +44,5 @@ main.add_command(ingest.ingest)
 main.add_command(quality.quality)
 main.add_command(challenge.challenge)
 main.add_command(cost.cost)
+main.add_command(audit.audit)
 main.add_command(demo.demo)

@@ -73,3 +73,49 @@ def claims_audit(con: BaseBackend, warehouse: Warehouse, dataset: str, lines: ib
         PRICE_RULE=differs.PRICE_RULE,
         DETAIL="claimed " + shown + ", " + explained,
     )
+
+
+SUMMARY_COLUMNS = (
+    "DATASET",
+    "PROCODE",
+    "MONTH",
+    "LINES",
+    "CLAIMED_PENCE",
+    "PRICE_PENCE",
+    "NET_PENCE",
+    "OVERCHARGED_LINES",
+    "OVERCHARGED_PENCE",
+    "UNDERCHARGED_LINES",
+    "UNDERCHARGED_PENCE",
+    "UNPRICED_LINES",
+)
+
+
+def claims_summary(con: BaseBackend, warehouse: Warehouse, dataset: str, lines: ibis.Table | None = None) -> ibis.Table:
+    """Per provider and month of submission: what was claimed, what pbc prices it at, and the over- and under-charges.
+
+    NET_PENCE is claimed minus pbc's price. Over- and under-charges are kept apart (both as positive amounts), since a
+    provider's undercharges do not excuse its overcharges in a claims challenge.
+    """
+    priced = price(con, warehouse, dataset, lines)
+    period = load_contracts()[dataset].period
+    claimed = priced.CLAIMED_PRICE_PENCE.fill_null(0)
+    difference = claimed - priced.PRICE_PENCE
+    marked = priced.mutate(
+        MONTH=priced[period].strftime("%Y-%m"),
+        CLAIMED=claimed,
+        OVER=ibis.greatest(difference, 0),
+        UNDER=ibis.greatest(-difference, 0),
+    )
+    summary = marked.group_by(["PROCODE", "MONTH"]).aggregate(
+        LINES=marked.count(),
+        CLAIMED_PENCE=marked.CLAIMED.sum().cast("int64"),
+        PRICE_PENCE=marked.PRICE_PENCE.sum().cast("int64"),
+        OVERCHARGED_LINES=(marked.OVER > 0).sum().cast("int64"),
+        OVERCHARGED_PENCE=marked.OVER.sum().cast("int64"),
+        UNDERCHARGED_LINES=(marked.UNDER > 0).sum().cast("int64"),
+        UNDERCHARGED_PENCE=marked.UNDER.sum().cast("int64"),
+        UNPRICED_LINES=(~marked.PRICED).sum().cast("int64"),
+    )
+    summary = summary.mutate(DATASET=ibis.literal(dataset), NET_PENCE=summary.CLAIMED_PENCE - summary.PRICE_PENCE)
+    return summary.select(*SUMMARY_COLUMNS).order_by(["PROCODE", "MONTH"])
