@@ -50,14 +50,15 @@ def memberships(con: BaseBackend, warehouse: Warehouse) -> ibis.Table:
     return links.union(as_links)
 
 
+def covers(start: ibis.Value, end: ibis.Value, day: ibis.Value) -> ibis.BooleanValue:
+    """Whether a dated span includes a day; a missing start or end is open-ended (memberships, registrations)."""
+    return (start.isnull() | (start <= day)) & (end.isnull() | (end >= day))
+
+
 def _in_force(links: ibis.Table, on: dt.date | None) -> ibis.Table:
     if on is None:
         return links
-    day = ibis.literal(on)
-    return links.filter(
-        (links.effective_from.isnull() | (links.effective_from <= day))
-        & (links.effective_to.isnull() | (links.effective_to >= day))
-    )
+    return links.filter(covers(links.effective_from, links.effective_to, ibis.literal(on)))
 
 
 def practices_of(

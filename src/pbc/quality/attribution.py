@@ -12,17 +12,11 @@ from typing import TYPE_CHECKING
 import ibis
 
 from pbc.activity import activity, activity_date, registrations
-from pbc.orgs import memberships
+from pbc.orgs import covers, memberships
 from pbc.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
-
-
-def _in_force(links: ibis.Table, day: ibis.Value) -> ibis.Value:
-    return (links.effective_from.isnull() | (links.effective_from <= day)) & (
-        links.effective_to.isnull() | (links.effective_to >= day)
-    )
 
 
 def attribute(con: BaseBackend, warehouse: Warehouse, dataset: str) -> ibis.Table:
@@ -37,8 +31,7 @@ def attribute(con: BaseBackend, warehouse: Warehouse, dataset: str) -> ibis.Tabl
         to_locality,
         [
             lines.PRACTICE == to_locality.L_PRACTICE,
-            to_locality.L_FROM.isnull() | (to_locality.L_FROM <= lines.ACTIVITY_DATE),
-            to_locality.L_TO.isnull() | (to_locality.L_TO >= lines.ACTIVITY_DATE),
+            covers(to_locality.L_FROM, to_locality.L_TO, lines.ACTIVITY_DATE),
         ],
     )
     locality_parent = links.filter(links.child_kind == "locality").select(
@@ -55,8 +48,7 @@ def attribute(con: BaseBackend, warehouse: Warehouse, dataset: str) -> ibis.Tabl
         direct,
         [
             joined.PRACTICE == direct.D_PRACTICE,
-            direct.D_FROM.isnull() | (direct.D_FROM <= joined.ACTIVITY_DATE),
-            direct.D_TO.isnull() | (direct.D_TO >= joined.ACTIVITY_DATE),
+            covers(direct.D_FROM, direct.D_TO, joined.ACTIVITY_DATE),
         ],
     )
     register = registrations(con, warehouse)

@@ -19,6 +19,7 @@ import ibis
 from pbc.activity import loaded, registrations
 from pbc.engines import read_table
 from pbc.ingest.contracts import load_contracts
+from pbc.orgs import covers
 from pbc.quality.attribution import attribute
 from pbc.reference.load import REFERENCE
 from pbc.tariff.audit import claims_audit
@@ -168,8 +169,7 @@ def not_registered(ctx: Context, dataset: str) -> ibis.Table:
         [
             candidates.PATIENT_ID == spans.R_PATIENT,
             candidates.PRACTICE == spans.R_PRACTICE,
-            spans.R_FROM <= candidates.ACTIVITY_DATE,
-            spans.R_TO.isnull() | (spans.R_TO >= candidates.ACTIVITY_DATE),
+            covers(spans.R_FROM, spans.R_TO, candidates.ACTIVITY_DATE),
         ],
     )
     return _findings(
@@ -185,7 +185,7 @@ def followup_without_first(ctx: Context, dataset: str) -> ibis.Table:
     lines = ctx.lines(dataset)
     start = lines.APPTDATE.min().as_scalar()
     follow_ups = lines.filter(
-        lines.FIRSTATT.isin(["2", "4"]) & lines.NHS_VALID & (start + ibis.interval(days=365) <= lines.APPTDATE)
+        lines.FIRSTATT.isin(["2", "4"]) & lines.NHS_VALID & (lines.APPTDATE >= start + ibis.interval(days=365))
     )
     firsts = lines.filter(lines.FIRSTATT.isin(["1", "3"])).select(
         F_PATIENT=lines.PATIENT_ID, F_PROCODE=lines.PROCODE, F_TFC=lines.TRETSPEF, F_DATE=lines.APPTDATE
