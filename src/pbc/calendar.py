@@ -27,11 +27,6 @@ def financial_year_bounds(text: str) -> tuple[dt.date, dt.date]:
     return dt.date(start, 4, 1), dt.date(start + 1, 3, 31)
 
 
-def financial_year_of(day: dt.date) -> str:
-    """The financial year a date falls in."""
-    return financial_year_label(day.year if day.month >= 4 else day.year - 1)
-
-
 def financial_years_between(first: str, last: str) -> list[str]:
     """Every financial year from `first` to `last` inclusive."""
     start, end = parse_financial_year(first), parse_financial_year(last)

@@ -15,7 +15,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,10 +194,3 @@ class Run:
         for path in self.written:
             path.unlink(missing_ok=True)
         self.store.append_log([e for e in self.entries if e.get("outcome") == "refused"])
-
-
-def clear_empty_folders(root: Path) -> None:
-    """Tidy folders emptied by replaced submissions."""
-    for path in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
-        if path.is_dir() and not any(path.iterdir()):
-            shutil.rmtree(path, ignore_errors=True)
