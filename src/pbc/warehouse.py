@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pbc import __version__
@@ -141,6 +142,34 @@ class Warehouse:
             raise
         self._prune(namespace)
         return final
+
+    def replace_rows(
+        self,
+        namespace: str,
+        table: str,
+        new: pa.Table,
+        column: str,
+        source: Source,
+        details: Mapping[str, Any] | None = None,
+    ) -> pa.Table:
+        """Add rows to a table, replacing those held for the same values of `column`.
+
+        A reloaded extract date or tariff year is replaced, never added twice; the namespace's other tables and its
+        earlier sources are kept.
+        """
+        tables: dict[str, pa.Table] = {}
+        sources: list[Source] = []
+        snapshot = self.current(namespace)
+        if snapshot is not None:
+            tables = {path.stem: pq.read_table(path) for path in snapshot.glob("*.parquet")}
+            sources = [Source(**s) for s in self.manifest(namespace)["sources"]]
+        old = tables.get(table)
+        if old is not None:
+            old = old.filter(pc.invert(pc.is_in(old[column], value_set=pc.unique(new[column]))))
+            new = pa.concat_tables([old, new])
+        tables[table] = new
+        self.commit(namespace, tables, [*sources, source], details)
+        return new
 
     def _prune(self, namespace: str) -> None:
         """Drop old snapshots beyond the few kept for readers still using them, and stale staging folders."""

@@ -301,3 +301,18 @@ def test_worker_processes_store_exactly_what_one_process_does(small_brent, refer
     assert len(pools) == 1  # only the two-worker run started a pool
     assert outcomes[1] == outcomes[2]
     assert len(outcomes[2][2]) == len(set(outcomes[2][2]))  # one identity per patient, whoever hashed it
+
+
+def test_reloading_a_tariff_year_or_register_date_replaces_it(small_brent, ingest, home, tmp_path):
+    warehouse = Warehouse(home.warehouse_dir)
+    tariff = small_brent / "tariff"
+    registers = sorted((small_brent / "reference" / "registers").glob("*.csv"))
+    ingest(tariff, *registers)
+    counts = {name: warehouse.read("tariff", name).num_rows for name in ("apc", "op", "mff", "rules")}
+    held = warehouse.read("registers", "register_counts").num_rows
+    changed = tmp_path / "tariff_copy" / "2007_08"
+    shutil.copytree(tariff / "2007_08", changed)
+    (changed / "rules.csv").write_text((changed / "rules.csv").read_text() + "\n")  # same rules, other bytes
+    ingest(changed, *registers)
+    assert {name: warehouse.read("tariff", name).num_rows for name in counts} == counts
+    assert warehouse.read("registers", "register_counts").num_rows == held

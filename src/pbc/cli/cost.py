@@ -25,7 +25,7 @@ from pbc.engines import connect
 from pbc.errors import InputError, NotLoadedError, PbcError
 from pbc.ingest.checks import check
 from pbc.ingest.contracts import recognise
-from pbc.ingest.load import _read, header_of
+from pbc.ingest.load import header_of, read_extract
 from pbc.settings import load_settings
 from pbc.tariff.model import NO_TARIFF, has_tariff
 from pbc.tariff.pricing import DATASETS, price
@@ -86,7 +86,7 @@ def cost_extract(con: BaseBackend, warehouse: Warehouse, path: Path) -> Costed:
         raise InputError.one(
             path.name, 1, None, "is not an APC, OP or A&E extract (see docs/ingest.md for their columns)"
         )
-    raw, row_numbers = _read(path, contract, header)  # the ingest reader: the same structural refusals
+    raw, row_numbers = read_extract(path, contract, header)  # the ingest reader: the same structural refusals
     if raw.num_rows == 0:
         raise InputError.one(path.name, None, None, "has no rows")
     checked = check(contract, raw, row_numbers)

@@ -128,7 +128,12 @@ def on_time(month: str) -> dt.date:
     return dt.date(year + number // 12, number % 12 + 1, 10)
 
 
-def _read(path: Path, contract: Contract, header: list[str]) -> tuple[pa.Table, np.ndarray]:
+def read_extract(path: Path, contract: Contract, header: list[str]) -> tuple[pa.Table, np.ndarray]:
+    """Read a data set's file as text columns in contract order, with each row's number (the header is row 1).
+
+    Refuses, storing nothing, a file missing a required column or with rows of the wrong number of fields; optional
+    columns that are absent come back empty. Ingest and `pbc cost` both read through here, so both refuse alike.
+    """
     missing = [f.name for f in contract.fields if f.required and f.name not in header]
     if missing:
         raise InputError.one(path.name, 1, ", ".join(missing), "required column missing from the header")
@@ -284,7 +289,7 @@ class Ingest:
         if loaded is not None:
             run.note({"outcome": "already loaded", "source": str(path), "sha256": checksum, "partition": loaded})
             return FileResult(str(path), contract.dataset, "already loaded", message=f"same content as {loaded}")
-        raw, row_numbers = _read(path, contract, header)
+        raw, row_numbers = read_extract(path, contract, header)
         if raw.num_rows == 0:
             raise InputError.one(path.name, None, None, "has no rows")
         name = _NAMED.match(path.name)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pbc.errors import InputError, Problem
 from pbc.ingest.checks import check
@@ -37,9 +36,9 @@ _YEAR = re.compile(r"(\d{4})_(\d{2})")
 
 def load_registrations(ingest: Ingest, path: Path, contract: Contract) -> tuple[int, int]:
     """Check, pseudonymise and store the patient register, replacing the previous one; returns (stored, quarantined)."""
-    from pbc.ingest.load import _read, header_of
+    from pbc.ingest.load import header_of, read_extract
 
-    raw, row_numbers = _read(path, contract, header_of(path))
+    raw, row_numbers = read_extract(path, contract, header_of(path))
     if raw.num_rows == 0:
         raise InputError.one(path.name, None, None, "has no rows")
     checked = check(contract, raw, row_numbers)
@@ -81,36 +80,9 @@ def load_registers(ingest: Ingest, path: Path) -> int:
     ]
     if problems:
         raise InputError(problems)
-    return _replace_by(ingest, REGISTERS, "register_counts", parsed.to_arrow(), "extract_date", path)
-
-
-def _replace_by(
-    ingest: Ingest,
-    namespace: str,
-    table_name: str,
-    new: pa.Table,
-    column: str,
-    path: Path,
-    extra: dict[str, pa.Table] | None = None,
-) -> int:
-    """Add rows to a reference table, replacing any held for the same values of `column`."""
-    warehouse = ingest.warehouse
-    tables: dict[str, pa.Table] = {}
-    sources: list[Source] = []
-    if warehouse.has(namespace):
-        snapshot = warehouse.current(namespace)
-        assert snapshot is not None
-        for existing in snapshot.glob("*.parquet"):
-            tables[existing.stem] = warehouse.read(namespace, existing.stem)
-        sources = [Source(**s) for s in warehouse.manifest(namespace)["sources"]]
-    old = tables.get(table_name)
-    if old is not None:
-        old = old.filter(pc.invert(pc.is_in(old[column], value_set=pc.unique(new[column]))))
-        new = pa.concat_tables([old, new])
-    tables[table_name] = new
-    tables.update(extra or {})
-    warehouse.commit(namespace, tables, [*sources, Source.of(path)])
-    return new.num_rows
+    return ingest.warehouse.replace_rows(
+        REGISTERS, "register_counts", parsed.to_arrow(), "extract_date", Source.of(path)
+    ).num_rows
 
 
 def _money(name: str, header: str, required: bool = True) -> Column:
@@ -186,7 +158,7 @@ def _tariff_loader(kind: str) -> Callable[[Ingest, Path], int]:
         }[kind]
         table = read_csv(path, TARIFF_TABLES[kind], header=True, unique=unique).to_arrow()
         table = table.append_column("financial_year", pa.array([year] * table.num_rows, pa.string()))
-        return _replace_by(ingest, TARIFF, kind, table, "financial_year", path)
+        return ingest.warehouse.replace_rows(TARIFF, kind, table, "financial_year", Source.of(path)).num_rows
 
     return load
 

@@ -174,17 +174,9 @@ def _known(warehouse: Warehouse, table: str, kind: str) -> set[str]:
 def load_list_sizes(warehouse: Warehouse, path: Path) -> LoadResult:
     """Add a quinary list-size file; an extract date already loaded is replaced, never added twice."""
     new = list_sizes.read_quinary(path, _known(warehouse, "organisations", "practice"))
-    dates = pc.unique(new["extract_date"])
-    if warehouse.has(LISTS):
-        old = warehouse.read(LISTS, "registered_lists")
-        kept = old.filter(pc.invert(pc.is_in(old["extract_date"], value_set=dates)))
-        combined = pa.concat_tables([kept, new])
-        sources = [Source(**s) for s in warehouse.manifest(LISTS)["sources"]]
-    else:
-        combined, sources = new, []
-    sources.append(Source.of(path))
-    details = {"extract_dates": sorted(str(d) for d in dates.to_pylist())}
-    warehouse.commit(LISTS, {"registered_lists": combined}, sources, details)
+    details = {"extract_dates": sorted(str(d) for d in pc.unique(new["extract_date"]).to_pylist())}
+    combined = warehouse.replace_rows(LISTS, "registered_lists", new, "extract_date", Source.of(path), details)
+    sources = [Source(**s) for s in warehouse.manifest(LISTS)["sources"]]
     return LoadResult(LISTS, {"registered_lists": combined.num_rows, "loaded": new.num_rows}, sources, details)
 
 
