@@ -68,21 +68,34 @@ def times_mff(pence: ibis.IntegerValue, mff_e4: ibis.IntegerValue) -> ibis.Integ
     return ((scaled - scaled % 10000) // 10000).cast("int64")
 
 
-def price(con: BaseBackend, warehouse: Warehouse, dataset: str, lines: ibis.Table | None = None) -> ibis.Table:
+def price(
+    con: BaseBackend,
+    warehouse: Warehouse,
+    dataset: str,
+    lines: ibis.Table | None = None,
+    at_year: str | None = None,
+) -> ibis.Table:
     """Every line of an APC, OP or A&E table priced at the tariff of its year, with its breakdown.
 
     `lines` defaults to the stored activity of the data set. Any table with the contract's typed columns may be
     given instead (a provider's file, a what-if), and its columns are kept. Columns already named like the
     breakdown (a table priced before) are replaced. The result has one row per line and the OUTPUT_COLUMNS added.
+    `at_year` ('2008/09') reprices every line at that year's tariff instead of its own: a historic budget or a
+    contract baseline is last year's activity at this year's prices.
     """
     if dataset not in DATASETS:
         raise ValueError(f"pbc prices {', '.join(DATASETS)} lines, not {dataset!r}")
     return price_with(
-        tariff_tables(con, warehouse), dataset, activity(con, warehouse, dataset) if lines is None else lines
+        tariff_tables(con, warehouse),
+        dataset,
+        activity(con, warehouse, dataset) if lines is None else lines,
+        at_year,
     )
 
 
-def price_with(tariff: dict[str, ibis.Table], dataset: str, lines: ibis.Table) -> ibis.Table:
+def price_with(
+    tariff: dict[str, ibis.Table], dataset: str, lines: ibis.Table, at_year: str | None = None
+) -> ibis.Table:
     """`price` with a tariff already read by `tariff_tables` (to price several tables with one load)."""
     if dataset not in DATASETS:
         raise ValueError(f"pbc prices {', '.join(DATASETS)} lines, not {dataset!r}")
@@ -92,7 +105,9 @@ def price_with(tariff: dict[str, ibis.Table], dataset: str, lines: ibis.Table) -
     stale = [c for c in OUTPUT_COLUMNS if c in lines.columns]
     if stale:
         lines = lines.drop(*stale)
-    priced = {"apc": _apc, "op": _op, "ae": _ae}[dataset](lines, tariff)
+    # The tariff year is chosen here, once, so that _apc, _op and _ae price alike whether repricing or not.
+    year = financial_year(lines[TARIFF_DATE[dataset]]) if at_year is None else ibis.literal(at_year, "string")
+    priced = {"apc": _apc, "op": _op, "ae": _ae}[dataset](lines.mutate(TARIFF_YEAR=year), tariff)
     return priced.select(*lines.columns, *OUTPUT_COLUMNS)
 
 
@@ -134,7 +149,6 @@ def _apc(lines: ibis.Table, tariff: dict[str, ibis.Table]) -> ibis.Table:
     """Spell price for the POD, excess bed days beyond the trim point, or the reduced short-stay emergency price."""
     elective = lines.ADMIMETH.isin(ELECTIVE_ADMIMETH).fill_null(False)
     t = lines.mutate(
-        TARIFF_YEAR=financial_year(lines.DISDATE),
         POD=ibis.ifelse(elective, "APC_EL", "APC_NE"),
         CURRENCY=lines.SUSHRG,
         _LOS=lines.DISDATE.delta(lines.ADMIDATE, unit="day"),
@@ -211,7 +225,6 @@ def _no_stay(t: ibis.Table) -> ibis.Table:
 def _op(lines: ibis.Table, tariff: dict[str, ibis.Table]) -> ibis.Table:
     """First or follow-up price of the treatment function, for attended appointments only."""
     t = lines.mutate(
-        TARIFF_YEAR=financial_year(lines.APPTDATE),
         POD=ibis.cases(
             (lines.FIRSTATT.isin(FIRST_ATTENDANCE), "OP_FIRST"),
             (lines.FIRSTATT.isin(FOLLOW_UP), "OP_FU"),
@@ -245,7 +258,7 @@ def _op(lines: ibis.Table, tariff: dict[str, ibis.Table]) -> ibis.Table:
 
 def _ae(lines: ibis.Table, tariff: dict[str, ibis.Table]) -> ibis.Table:
     """The HRG's price, or the year's lowest A&E price at the department types its rules call minor."""
-    t = lines.mutate(TARIFF_YEAR=financial_year(lines.ARRIVALDATE), POD=ibis.literal("AE"), CURRENCY=lines.SUSHRG)
+    t = lines.mutate(POD=ibis.literal("AE"), CURRENCY=lines.SUSHRG)
     e, d = tariff["ae"], tariff["ae_minor_departments"]
     low = e.group_by(_E_LOW_FY=e.financial_year).aggregate(_LOW=e.pence.min())
     e = e.select(_E_FY=e.financial_year, _E_HRG=e.hrg, _E_PENCE=e.pence)
