@@ -67,6 +67,19 @@ def small_brent(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def brent_home(tmp_path_factory: pytest.TempPathFactory, reference_warehouse: Warehouse, small_brent: Path) -> Settings:
+    """A home with the reference data, keys and the whole small synthetic Brent ingested (tariff included)."""
+    settings = Settings(home=tmp_path_factory.mktemp("brent_home"))
+    shutil.copytree(reference_warehouse.root, settings.warehouse_dir)
+    from pbc.ingest.load import Ingest
+    from pbc.keys import ensure_keys
+
+    ensure_keys(settings)
+    Ingest(settings, Warehouse(settings.warehouse_dir), "on-time").run([small_brent])
+    return settings
+
+
+@pytest.fixture(scope="session")
 def reference_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """A warehouse with the shipped reference data loaded once (tests must not change it)."""
     warehouse = Warehouse(tmp_path_factory.mktemp("reference") / "warehouse")

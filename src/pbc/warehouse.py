@@ -157,19 +157,36 @@ class Warehouse:
         A reloaded extract date or tariff year is replaced, never added twice; the namespace's other tables and its
         earlier sources are kept.
         """
+        return self.replace_rows_of({table: new}, namespace, column, source, details)[table]
+
+    def replace_rows_of(
+        self,
+        new: Mapping[str, pa.Table],
+        namespace: str,
+        column: str,
+        source: Source,
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, pa.Table]:
+        """`replace_rows` for several tables at once, in one snapshot: readers see all of them changed or none.
+
+        Each table's rows are replaced for the values of `column` found in the new rows of the first table given
+        (a contract plan and its phasing are replaced for the same year together).
+        """
         tables: dict[str, pa.Table] = {}
         sources: list[Source] = []
         snapshot = self.current(namespace)
         if snapshot is not None:
             tables = {path.stem: pq.read_table(path) for path in snapshot.glob("*.parquet")}
             sources = [Source(**s) for s in self.manifest(namespace)["sources"]]
-        old = tables.get(table)
-        if old is not None:
-            old = old.filter(pc.invert(pc.is_in(old[column], value_set=pc.unique(new[column]))))
-            new = pa.concat_tables([old, new])
-        tables[table] = new
+        replaced = pc.unique(next(iter(new.values()))[column])
+        for table, rows in new.items():
+            old = tables.get(table)
+            if old is not None:
+                old = old.filter(pc.invert(pc.is_in(old[column], value_set=replaced)))
+                rows = pa.concat_tables([old, rows.cast(old.schema)])
+            tables[table] = rows
         self.commit(namespace, tables, [*sources, source], details)
-        return new
+        return {table: tables[table] for table in new}
 
     def _prune(self, namespace: str) -> None:
         """Drop old snapshots beyond the few kept for readers still using them, and stale staging folders."""

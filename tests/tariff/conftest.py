@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from pbc.ingest.load import Ingest
-from pbc.keys import ensure_keys
-from pbc.settings import Settings
 from pbc.warehouse import Warehouse
 
 # The schemas `pbc ingest` stores the tariff tables with (pbc.ingest.reference_files.TARIFF_TABLES)
@@ -146,16 +142,6 @@ def tariff_warehouse(root: Path, tables: dict[str, pa.Table]) -> Warehouse:
 def hand_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The hand-built tariff in a warehouse of its own (tests must not change it)."""
     return tariff_warehouse(tmp_path_factory.mktemp("hand_tariff") / "warehouse", hand_tariff())
-
-
-@pytest.fixture(scope="session")
-def brent_home(tmp_path_factory: pytest.TempPathFactory, reference_warehouse: Warehouse, small_brent: Path) -> Settings:
-    """A home with the reference data, keys and the whole small synthetic Brent ingested (tariff included)."""
-    settings = Settings(home=tmp_path_factory.mktemp("tariff_home"))
-    shutil.copytree(reference_warehouse.root, settings.warehouse_dir)
-    ensure_keys(settings)
-    Ingest(settings, Warehouse(settings.warehouse_dir), "on-time").run([small_brent])
-    return settings
 
 
 @pytest.fixture(scope="session")

@@ -8,18 +8,13 @@ import click
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from pbc.cli.output import json_option, print_json, print_table, say
+from pbc.cli.output import json_option, pounds, print_json, print_table, say
 from pbc.engines import connect
 from pbc.settings import load_settings
 from pbc.tariff.audit import claims_audit, claims_summary
 from pbc.warehouse import Warehouse
 
 DATASETS = ("apc", "op", "ae")
-
-
-def _pounds(pence: int) -> str:
-    sign = "-" if pence < 0 else ""
-    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
 
 
 @click.group()
@@ -69,15 +64,15 @@ def claims(dataset: str, procode: str | None, lines_out: Path | None, as_json: b
                 "provider": r["PROCODE"],
                 "month": r["MONTH"],
                 "lines": f"{r['LINES']:,}",
-                "claimed": _pounds(r["CLAIMED_PENCE"]),
-                "pbc price": _pounds(r["PRICE_PENCE"]),
-                "overcharged": f"{r['OVERCHARGED_LINES']} / {_pounds(r['OVERCHARGED_PENCE'])}",
-                "undercharged": f"{r['UNDERCHARGED_LINES']} / {_pounds(r['UNDERCHARGED_PENCE'])}",
-                "net": _pounds(r["NET_PENCE"]),
+                "claimed": pounds(r["CLAIMED_PENCE"]),
+                "pbc price": pounds(r["PRICE_PENCE"]),
+                "overcharged": f"{r['OVERCHARGED_LINES']} / {pounds(r['OVERCHARGED_PENCE'])}",
+                "undercharged": f"{r['UNDERCHARGED_LINES']} / {pounds(r['UNDERCHARGED_PENCE'])}",
+                "net": pounds(r["NET_PENCE"]),
             }
             for r in rows
         ],
         title="claims audit by provider and month",
     )
     total = sum(r["NET_PENCE"] for r in rows)
-    say(f"net over all: {_pounds(total)} ({'claimed above' if total > 0 else 'claimed at or below'} pbc's prices)")
+    say(f"net over all: {pounds(total)} ({'claimed above' if total > 0 else 'claimed at or below'} pbc's prices)")

@@ -17,10 +17,8 @@ import click
 import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from pbc.cli.output import json_option, print_json, print_table, say
+from pbc.cli.output import check_output, json_option, pounds, print_json, print_table, say, write_table
 from pbc.engines import connect
 from pbc.errors import InputError, NotLoadedError, PbcError
 from pbc.ingest.checks import check
@@ -34,7 +32,6 @@ from pbc.warehouse import Warehouse
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-OUTPUT_SUFFIXES = (".csv", ".parquet")
 SHOWN_PROBLEMS = 20
 
 
@@ -96,21 +93,6 @@ def cost_extract(con: BaseBackend, warehouse: Warehouse, path: Path) -> Costed:
     return Costed(path, contract.dataset, raw.num_rows, priced, problems, checked.failed_rows)
 
 
-def write_lines(table: pa.Table, out: Path) -> None:
-    """Write the priced lines as CSV or Parquet, by the file's suffix."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        pq.write_table(table, out)
-    else:
-        pacsv.write_csv(table, out)
-
-
-def pounds(pence: int) -> str:
-    """Pence as pounds for people, exactly: 123456 -> '£1,234.56'."""
-    sign = "-" if pence < 0 else ""
-    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
-
-
 @click.command("cost")
 @click.argument("extract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -126,13 +108,12 @@ def cost(extract: Path, out: Path, as_json: bool) -> None:
     Rows that break the data set's contract are reported, not priced. The breakdown file has no NHS numbers.
     Totals compare what the provider claimed with pbc's price.
     """
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise PbcError(f"--out {out}: name a .csv or .parquet file")
+    check_output(out)
     if out.exists() and out.resolve() == extract.resolve():
         raise PbcError(f"--out {out} is the extract itself: write the breakdown to another file")
     settings = load_settings()
     costed = cost_extract(connect(settings), Warehouse(settings.warehouse_dir), extract)
-    write_lines(costed.lines, out)
+    write_table(costed.lines, out)
     totals = {**costed.totals(), "out": str(out)}
     problems = costed.problems.to_pylist()
     if as_json:

@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
+from pbc.errors import PbcError
+
+OUTPUT_SUFFIXES = (".csv", ".parquet")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 
 
@@ -22,6 +28,30 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal | Path):
         return str(value)
     return value
+
+
+def pounds(pence: int | None) -> str:
+    """Integer pence as '£1,234.56' (or '-£...'), for people; blank for no figure."""
+    if pence is None:
+        return ""
+    sign = "-" if pence < 0 else ""
+    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
+
+
+def check_output(out: Path) -> None:
+    """Refuse an output file pbc cannot write, before any work is done."""
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise PbcError(f"--out {out}: name a .csv or .parquet file")
+
+
+def write_table(table: pa.Table, out: Path) -> None:
+    """Write a table as CSV or Parquet, chosen by the file's suffix."""
+    check_output(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        pq.write_table(table, out)
+    else:
+        pacsv.write_csv(table, out)
 
 
 def print_json(data: Any) -> None:
