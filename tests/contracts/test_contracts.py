@@ -14,6 +14,7 @@ from pbc.cli import main
 from pbc.costed import all_costed_lines
 from pbc.engines import connect
 from pbc.errors import InputError
+from pbc.finance.variance import MonitoringError
 from pbc.phasing import month_start
 from pbc.provider_contracts.monitoring import (
     forecasts,
@@ -279,7 +280,7 @@ def test_months_final_after_their_freeze_date(brent_home):
     # freeze: two months after, on the 20th: April's is 20 June, July's 20 September, August's 20 October
     assert where.final_through == dt.date(2007, 7, 1)
     assert where.provisional == [dt.date(2007, 8, 1)]
-    with pytest.raises(ContractError, match="not a month of"):
+    with pytest.raises(MonitoringError, match="not a month of"):
         position([], YEAR, brent_home, dt.date(2009, 1, 1), dt.date(2026, 1, 1))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, audit, challenge, contract, cost, demo, ingest, orgs, quality, reference, synth
+from pbc.cli import admin, audit, budget, challenge, contract, cost, demo, ingest, orgs, quality, reference, synth
 from pbc.errors import PbcError
 
 
@@ -46,4 +46,6 @@ main.add_command(challenge.challenge)
 main.add_command(cost.cost)
 main.add_command(audit.audit)
 main.add_command(contract.contract)
+main.add_command(budget.budget)
+main.add_command(budget.monitor)
 main.add_command(demo.demo)
