@@ -36,7 +36,6 @@ from pbc.finance.scheme import FairShare, Scheme, basis_points
 from pbc.indicators.populations import age_band, placed_lists, registered_lists
 from pbc.ingest.reference_files import REGISTERS
 from pbc.phasing import month_index
-from pbc.provider_contracts.plan import grown
 from pbc.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -106,13 +105,23 @@ def gather(con: BaseBackend, warehouse: Warehouse, scheme: Scheme, accepted: pa.
         & (lines.COMMISSIONER == scheme.commissioner)
         & lines.POD.isin(scheme.pods)
     )
-    uplift = 0 if reprice else basis_points(h.uplift_percent)
-    by_practice = lines.group_by(["PRACTICE", "POD"]).aggregate(PENCE=lines.PRICE_PENCE.sum().cast("int64"))
-    by_practice = by_practice.mutate(PENCE=grown(by_practice.PENCE, uplift))
-    banded = lines.mutate(AGE_BAND=age_band(lines.AGE), SEX_MF=_sex(lines.SEX))
-    by_band = banded.group_by(["POD", "AGE_BAND", "SEX_MF"]).aggregate(PENCE=banded.PRICE_PENCE.sum().cast("int64"))
-    profile = lines.group_by([lines.POD, month_index(lines.MONTH).name("M")]).aggregate(N=lines.COUNTED.sum())
-    historic = {(r["PRACTICE"], r["POD"]): r["PENCE"] for r in by_practice.to_pyarrow().to_pylist()}
+    # One pass over the baseline at the finest grain needed; the three sums are taken from it here, so neither
+    # engine costs and attributes the lines more than once.
+    banded = lines.mutate(AGE_BAND=age_band(lines.AGE), SEX_MF=_sex(lines.SEX), M=month_index(lines.MONTH))
+    grain = banded.group_by(["PRACTICE", "POD", "AGE_BAND", "SEX_MF", "M"]).aggregate(
+        PENCE=banded.PRICE_PENCE.sum().cast("int64"), N=banded.COUNTED.sum().cast("int64")
+    )
+    historic: dict[tuple[str, str], int] = defaultdict(int)
+    cost_by_band: dict[tuple[str, str, str], int] = defaultdict(int)
+    profile: dict[tuple[str, int], int] = defaultdict(int)
+    for r in grain.to_pyarrow().to_pylist():
+        historic[(r["PRACTICE"], r["POD"])] += r["PENCE"]
+        profile[(r["POD"], r["M"])] += r["N"]
+        if r["AGE_BAND"] is not None and r["SEX_MF"] is not None:
+            cost_by_band[(r["POD"], r["AGE_BAND"], r["SEX_MF"])] += r["PENCE"]
+    if not reprice:
+        uplift = basis_points(h.uplift_percent)
+        historic = {k: percent_of(v, 10000 + uplift) for k, v in historic.items()}
     pot: dict[str, int] = defaultdict(int)
     for (_, pod), pence in historic.items():
         pot[pod] += pence
@@ -120,14 +129,10 @@ def gather(con: BaseBackend, warehouse: Warehouse, scheme: Scheme, accepted: pa.
         census_list_date=census,
         historic={k: v for k, v in historic.items() if k[0] is not None},
         pot={pod: pot.get(pod, 0) for pod in scheme.pods},
-        cost_by_band={
-            (r["POD"], r["AGE_BAND"], r["SEX_MF"]): r["PENCE"]
-            for r in by_band.to_pyarrow().to_pylist()
-            if r["AGE_BAND"] is not None and r["SEX_MF"] is not None
-        },
+        cost_by_band=dict(cost_by_band),
         lists={(r["practice_code"], r["age_band"], r["sex"]): r["patients"] for r in lists},
         localities={r["practice_code"]: r["LOCALITY"] for r in lists},
-        profile={(r["POD"], r["M"]): int(r["N"]) for r in profile.to_pyarrow().to_pylist()},
+        profile=dict(profile),
     )
     if scheme.fair_share is not None and scheme.fair_share.need is not None:
         _gather_need(con, warehouse, scheme.fair_share, inputs)
