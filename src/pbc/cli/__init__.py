@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, audit, budget, challenge, contract, cost, demo, ingest, orgs, quality, reference, synth
+from pbc.cli import admin, audit, budget, challenge, contract, cost, demo, ingest, les, orgs, quality, reference, synth
 from pbc.errors import PbcError
 
 
@@ -48,4 +48,5 @@ main.add_command(audit.audit)
 main.add_command(contract.contract)
 main.add_command(budget.budget)
 main.add_command(budget.monitor)
+main.add_command(les.les)
 main.add_command(demo.demo)

@@ -17,6 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from pbc.errors import PbcError
+from pbc.money import pounds
+
+__all__ = ["check_output", "json_option", "pounds", "print_json", "print_table", "say", "write_table"]
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
@@ -28,14 +31,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal | Path):
         return str(value)
     return value
-
-
-def pounds(pence: int | None) -> str:
-    """Integer pence as '£1,234.56' (or '-£...'), for people; blank for no figure."""
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
 
 
 def check_output(out: Path) -> None:

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -127,8 +127,15 @@ class Scheme(BaseModel):
         return self.model_dump(mode="json")
 
 
-def read_scheme(path: Path) -> tuple[Scheme, str]:
-    """A scheme file checked in full, and its SHA-256 (for the run's record); errors name the file and field."""
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def read_model_file(path: Path, model: type[Model]) -> tuple[Model, str]:
+    """A TOML file checked in full against a model, and its SHA-256 (for the record of what used it).
+
+    Every mistake is reported with the file and the field, and nothing is used; a scheme is a committee's
+    decision, so a half-read one is worse than none.
+    """
     try:
         raw = path.read_bytes()
         data = tomllib.loads(raw.decode("utf-8"))
@@ -137,11 +144,16 @@ def read_scheme(path: Path) -> tuple[Scheme, str]:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise InputError.one(path.name, None, None, f"is not valid TOML: {error}") from error
     try:
-        scheme = Scheme.model_validate(data)
+        checked = model.model_validate(data)
     except ValidationError as error:
         problems = [
             Problem(path.name, None, ".".join(str(p) for p in e["loc"]) or None, e["msg"].removeprefix("Value error, "))
             for e in error.errors()
         ]
         raise InputError(problems) from None
-    return scheme, hashlib.sha256(raw).hexdigest()
+    return checked, hashlib.sha256(raw).hexdigest()
+
+
+def read_scheme(path: Path) -> tuple[Scheme, str]:
+    """A budget scheme file checked in full, and its SHA-256."""
+    return read_model_file(path, Scheme)
