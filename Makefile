@@ -12,12 +12,13 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.pbc-synced
 PBC := $(VENV)/bin/pbc
+ASSETS := src/pbc/web/static/vendor/.copied
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_LINK_MODE := copy
 
-.PHONY: help demo test lint format bench clean setup java
+.PHONY: help demo test lint format bench clean setup java chromium
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -32,7 +33,13 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	@touch $@
 
-setup: $(STAMP) ## Create the virtual environment from the lock file
+$(ASSETS): frontend/package.json frontend/package-lock.json scripts/copy-assets.sh
+	@echo "==> installing the web application's styles and scripts (NHS design system, Vega-Lite) from npm"
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	bash scripts/copy-assets.sh
+	@touch $@
+
+setup: $(STAMP) $(ASSETS) ## Create the virtual environment from the lock file, and the web assets
 
 java: ## Make sure Java 17+ is present for the Spark engine
 	@bash scripts/ensure-java.sh
@@ -40,8 +47,12 @@ java: ## Make sure Java 17+ is present for the Spark engine
 demo: setup ## Set everything up and run the demo
 	$(PBC) demo
 
-test: setup java ## Set everything up and run the whole test suite
+chromium: ## Make sure Debian's Chromium is present for the browser tests
+	@bash scripts/ensure-chromium.sh
+
+test: setup java chromium ## Set everything up and run the whole test suite (web tests on SQLite, then PostgreSQL)
 	$(VENV)/bin/pytest
+	PBC_DATABASE_URL=$${PBC_TEST_POSTGRES:-postgresql://postgres@127.0.0.1:5432/test} $(VENV)/bin/pytest tests/web
 
 lint: setup ## ruff: lint and formatting check
 	$(VENV)/bin/ruff check src tests
@@ -55,4 +66,5 @@ bench: setup ## Measure speed and memory; writes bench-results/*.json
 	$(VENV)/bin/python -m pbc.bench
 
 clean: ## Remove the environments and demo data (keeps nothing generated)
-	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache test-artifacts bench-results
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache test-artifacts bench-results frontend/node_modules \
+		src/pbc/web/static/vendor

@@ -80,6 +80,30 @@ def brent_home(tmp_path_factory: pytest.TempPathFactory, reference_warehouse: Wa
 
 
 @pytest.fixture(scope="session")
+def two_year_home(tmp_path_factory: pytest.TempPathFactory, reference_warehouse: Warehouse) -> Settings:
+    """2006/07 and 2007/08 of a small synthetic Brent (3% of the lists), ingested with tariffs and registers."""
+    from pbc.ingest.load import Ingest
+    from pbc.keys import ensure_keys
+    from pbc.synth.config import SynthConfig
+    from pbc.synth.generate import generate
+
+    extracts = tmp_path_factory.mktemp("two_year_brent")
+    generate(SynthConfig(years=("2006/07", "2007/08"), scale=0.03), extracts)
+    settings = Settings(home=tmp_path_factory.mktemp("two_year_home"))
+    shutil.copytree(reference_warehouse.root, settings.warehouse_dir)
+    ensure_keys(settings)
+    Ingest(settings, Warehouse(settings.warehouse_dir), "on-time").run([extracts])
+    return settings
+
+
+@pytest.fixture
+def finance_home(tmp_path: Path, two_year_home: Settings) -> Settings:
+    """A writable copy of the two-year home, for tests that keep runs, marts or challenges."""
+    shutil.copytree(two_year_home.home, tmp_path / "home")
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
 def reference_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """A warehouse with the shipped reference data loaded once (tests must not change it)."""
     warehouse = Warehouse(tmp_path_factory.mktemp("reference") / "warehouse")

@@ -8,7 +8,22 @@ from typing import Any
 import click
 
 from pbc import __version__
-from pbc.cli import admin, audit, budget, challenge, contract, cost, demo, ingest, les, orgs, quality, reference, synth
+from pbc.cli import (
+    admin,
+    audit,
+    budget,
+    challenge,
+    contract,
+    cost,
+    demo,
+    ingest,
+    les,
+    orgs,
+    quality,
+    reference,
+    synth,
+    web,
+)
 from pbc.errors import PbcError
 
 
@@ -49,4 +64,6 @@ main.add_command(contract.contract)
 main.add_command(budget.budget)
 main.add_command(budget.monitor)
 main.add_command(les.les)
+main.add_command(web.serve)
+main.add_command(web.demo_users)
 main.add_command(demo.demo)

@@ -90,7 +90,7 @@ def position(
     )
 
 
-def _half_up(numerator: int, denominator: int) -> int:
+def divide_half_up(numerator: int, denominator: int) -> int:
     """Numerator / denominator rounded half away from zero, exactly."""
     sign = -1 if (numerator < 0) != (denominator < 0) else 1
     n, d = abs(numerator), abs(denominator)
@@ -99,8 +99,8 @@ def _half_up(numerator: int, denominator: int) -> int:
 
 def forecasts(ytd_actual: int, ytd_plan: int, annual_plan: int, elapsed: int) -> tuple[int, int]:
     """(run rate, profiled) forecast outturn in pence; see the module docstring."""
-    run_rate = _half_up(ytd_actual * 12, elapsed)
-    profiled = _half_up(ytd_actual * annual_plan, ytd_plan) if ytd_plan > 0 else run_rate
+    run_rate = divide_half_up(ytd_actual * 12, elapsed)
+    profiled = divide_half_up(ytd_actual * annual_plan, ytd_plan) if ytd_plan > 0 else run_rate
     return run_rate, profiled
 
 
@@ -108,7 +108,7 @@ def variance_percent(actual: int, plan: int) -> float | None:
     """Actual over plan as a percentage variance to one decimal place (None where nothing was planned)."""
     if plan == 0:
         return None
-    return _half_up((actual - plan) * 1000, plan) / 10
+    return divide_half_up((actual - plan) * 1000, plan) / 10
 
 
 def summarise(table: ibis.Table, by: Sequence[str], where: Position) -> pa.Table:
@@ -150,7 +150,9 @@ def summarise(table: ibis.Table, by: Sequence[str], where: Position) -> pa.Table
         seasonal = None
         if PREVIOUS in table.columns:
             previous_ytd, previous_year = r["PREVIOUS_YTD_PENCE"], r["PREVIOUS_YEAR_PENCE"]
-            seasonal = _half_up(r["YTD_ACTUAL_PENCE"] * previous_year, previous_ytd) if previous_ytd > 0 else run_rate
+            seasonal = run_rate
+            if previous_ytd > 0:
+                seasonal = divide_half_up(r["YTD_ACTUAL_PENCE"] * previous_year, previous_ytd)
         rows.append(
             {
                 **{k: r[k] for k in by},

@@ -1,0 +1,249 @@
+"""The figures the pages show, read from the marts and runs the analytical core made, cached per snapshot.
+
+Pages must answer in well under 200 ms, so nothing here costs or attributes lines: it reads the precomputed marts
+(`pbc monitor run`), budget runs, contract plans and quality summaries, and sums them with exact integers. Each
+read is cached against the snapshot it came from, so a new monthly run is seen at once and an unchanged one is
+never read twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pbc.errors import NotLoadedError
+from pbc.finance.marts import MARTS
+from pbc.finance.runs import BUDGETS, runs
+from pbc.finance.variance import divide_half_up, forecasts, variance_percent
+from pbc.phasing import financial_months
+from pbc.quality.run import QUALITY
+from pbc.settings import Settings, load_settings
+from pbc.warehouse import Warehouse
+
+_LOCK = threading.Lock()
+_CACHE: dict[tuple[Any, ...], Any] = {}
+
+
+def settings() -> Settings:
+    """The settings of pbc for the web process (read afresh: PBC_HOME may change between tests)."""
+    return load_settings()
+
+
+def warehouse() -> Warehouse:
+    """The warehouse the web process reads."""
+    return Warehouse(settings().warehouse_dir)
+
+
+def _snapshot(namespace: str) -> str | None:
+    current = warehouse().current(namespace)
+    return current.name if current is not None else None
+
+
+def cached(namespace: str, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """`make()` once per snapshot of `namespace` (and key)."""
+    full = (namespace, _snapshot(namespace), *key)
+    with _LOCK:
+        if full in _CACHE:
+            return _CACHE[full]
+    value = make()
+    with _LOCK:
+        if len(_CACHE) > 512:
+            _CACHE.clear()
+        _CACHE[full] = value
+    return value
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The commissioner's practices and clusters as the latest budget run placed them, with names."""
+
+    commissioner: str
+    year: str
+    run_id: str
+    locality_of: dict[str, str]
+    names: dict[str, str]
+
+    def practices(self, locality: str | None = None) -> list[str]:
+        """The practices (of one cluster)."""
+        return sorted(p for p, loc in self.locality_of.items() if locality is None or loc == locality)
+
+    def localities(self) -> list[str]:
+        """The clusters."""
+        return sorted(set(self.locality_of.values()))
+
+    def name(self, code: str) -> str:
+        """An organisation's name, or its code."""
+        return self.names.get(code, code)
+
+
+def tree() -> Tree:
+    """The latest budget run's practices and clusters (the web app shows the year that has a budget)."""
+
+    def make() -> Tree:
+        held = runs(warehouse())
+        if not held:
+            raise NotLoadedError("no budget has been set: run `pbc budget set` and `pbc monitor run` (or `make demo`)")
+        run = held[-1]
+        wh = warehouse()
+        rows = wh.read(BUDGETS, "practice_budgets")
+        rows = rows.filter(pc.equal(rows["RUN_ID"], run["RUN_ID"])).select(["PRACTICE", "LOCALITY"]).to_pylist()
+        organisations = wh.read("reference", "organisations").select(["code", "name"]).to_pylist()
+        names = {o["code"]: o["name"] for o in organisations}
+        for loc in wh.read("reference", "localities").to_pylist():
+            names[loc["code"]] = f"{loc['cluster']} cluster"
+        return Tree(
+            commissioner=run["COMMISSIONER"],
+            year=run["FINANCIAL_YEAR"],
+            run_id=run["RUN_ID"],
+            locality_of={r["PRACTICE"]: r["LOCALITY"] or "" for r in rows},
+            names=names,
+        )
+
+    return cached(BUDGETS, ("tree",), make)
+
+
+def _mart(table: str, year: str) -> pa.Table:
+    def make() -> pa.Table:
+        wh = warehouse()
+        if not wh.has(MARTS):
+            raise NotLoadedError(f"no monitoring has been run: run `pbc monitor run --year {year}`")
+        rows = wh.read(MARTS, table)
+        return rows.filter(pc.equal(rows["FINANCIAL_YEAR"], year))
+
+    return cached(MARTS, (table, year), make)
+
+
+def as_at(year: str) -> dt.date:
+    """The month the pages report: PBC_WEB_AS_AT (YYYY-MM) if set, else the latest month with activity."""
+    chosen = os.environ.get("PBC_WEB_AS_AT")
+    months = financial_months(year)
+    if chosen:
+        day = dt.datetime.strptime(chosen, "%Y-%m").date()
+        if day in months:
+            return day
+    rows = _mart("budget_monitoring", year)
+    held = pc.unique(rows.filter(pc.not_equal(rows["ACTUAL_PENCE"], 0))["MONTH"]).to_pylist()
+    return max(held) if held else months[0]
+
+
+def monitoring(year: str, by: Sequence[str], keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Budget against actual summed by `by` for the rows `keep` allows: month, year to date, forecasts."""
+    month = as_at(year)
+
+    def make() -> dict[tuple[Any, ...], dict[str, int]]:
+        rows = _mart("budget_monitoring", year).to_pylist()
+        months = financial_months(year)
+        elapsed = months.index(month) + 1
+        sums: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for r in rows:
+            index = months.index(r["MONTH"]) + 1
+            key = tuple(r[k] for k in ("COMMISSIONER", "LOCALITY", "PRACTICE", "POD"))
+            s = sums[key]
+            s["annual"] += r["PLAN_PENCE"]
+            s["previous_year"] += r["PREVIOUS_ACTUAL_PENCE"]
+            if index <= elapsed:
+                s["ytd_budget"] += r["PLAN_PENCE"]
+                s["ytd_actual"] += r["ACTUAL_PENCE"]
+                s["ytd_activity"] += r["ACTUAL_ACTIVITY"]
+                s["previous_ytd"] += r["PREVIOUS_ACTUAL_PENCE"]
+            if index == elapsed:
+                s["month_budget"] += r["PLAN_PENCE"]
+                s["month_actual"] += r["ACTUAL_PENCE"]
+        return dict(sums)
+
+    base = cached(MARTS, ("monitoring", year, month), make)
+    names = ("COMMISSIONER", "LOCALITY", "PRACTICE", "POD")
+    grouped: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, s in base.items():
+        row = dict(zip(names, key, strict=True))
+        if not keep(row):
+            continue
+        g = grouped[tuple(row[k] for k in by)]
+        for measure, value in s.items():
+            g[measure] += value
+    elapsed = financial_months(year).index(month) + 1
+    out = []
+    for key, g in sorted(grouped.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
+        run_rate, profiled = forecasts(g["ytd_actual"], g["ytd_budget"], g["annual"], elapsed)
+        seasonal = (
+            divide_half_up(g["ytd_actual"] * g["previous_year"], g["previous_ytd"])
+            if g["previous_ytd"] > 0
+            else run_rate
+        )
+        out.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                **g,
+                "ytd_variance": g["ytd_actual"] - g["ytd_budget"],
+                "ytd_variance_percent": variance_percent(g["ytd_actual"], g["ytd_budget"]),
+                "forecast_run_rate": run_rate,
+                "forecast_profiled": profiled,
+                "forecast_seasonal": seasonal,
+                "forecast_variance": seasonal - g["annual"],
+            }
+        )
+    return out
+
+
+def spend(year: str, by: Sequence[str], keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Year-to-date actual activity and money summed by `by` (specialty, provider, POD) for the allowed rows."""
+    month = as_at(year)
+
+    def make() -> list[dict[str, Any]]:
+        rows = _mart("spend", year)
+        return rows.filter(pc.less_equal(rows["MONTH"], pa.scalar(month, pa.date32()))).to_pylist()
+
+    totals: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for r in cached(MARTS, ("spend_ytd", year, month), make):
+        if keep(r):
+            t = totals[tuple(r[k] for k in by)]
+            t[0] += r["ACTIVITY"]
+            t[1] += r["PENCE"]
+    return sorted(
+        ({**dict(zip(by, k, strict=True)), "activity": v[0], "pence": v[1]} for k, v in totals.items()),
+        key=lambda r: -r["pence"],
+    )
+
+
+def trends(year: str, level: str, code: str, indicator: str) -> list[dict[str, Any]]:
+    """One organisation's monthly series of a trend indicator (breakdowns summed)."""
+
+    def make() -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+        series: dict[tuple[str, str, str], dict[dt.date, list[float]]] = defaultdict(dict)
+        for r in _mart("trends", year).to_pylist():
+            s = series[(r["LEVEL"], r["CODE"], r["INDICATOR"])]
+            point = s.setdefault(r["MONTH"], [0, r["DENOMINATOR"] or 0.0])
+            point[0] += r["NUMERATOR"]
+        return {
+            k: [{"month": m, "count": v[0], "denominator": v[1]} for m, v in sorted(points.items())]
+            for k, points in series.items()
+        }
+
+    return cached(MARTS, ("trends", year), make).get((level, code, indicator), [])
+
+
+def quality(practices: Sequence[str]) -> list[dict[str, Any]]:
+    """Lines attributed and flagged by the quality rules, per practice (all months)."""
+
+    def make() -> dict[str, list[int]]:
+        wh = warehouse()
+        if not wh.has(QUALITY):
+            return {}
+        out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for r in wh.read(QUALITY, "practice_months").to_pylist():
+            out[r["PRACTICE"]][0] += r["LINES"]
+            out[r["PRACTICE"]][1] += r["FLAGGED"]
+        return dict(out)
+
+    summary = cached(QUALITY, ("by_practice",), make)
+    return [
+        {"practice": p, "lines": summary.get(p, [0, 0])[0], "flagged": summary.get(p, [0, 0])[1]} for p in practices
+    ]

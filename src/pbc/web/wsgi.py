@@ -1,0 +1,8 @@
+"""The WSGI application `pbc serve` runs (waitress)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbc.web.settings")
+application = get_wsgi_application()
