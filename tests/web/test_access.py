@@ -158,7 +158,7 @@ def test_every_table_downloads_as_csv_and_xlsx(site, places):
     url = f"/cluster/{places['cluster']}/"
     csv = client.get(url + "?download=csv&table=practices")
     assert csv.status_code == 200
-    assert csv.content.decode().splitlines()[0].startswith("Practice,YTD budget")
+    assert csv.content.decode().splitlines()[0].startswith("Practice,Name,YTD budget")
     xlsx = client.get(url + "?download=xlsx&table=practices")
     assert xlsx.content[:2] == b"PK"
     assert client.get(url + "?download=csv&table=nothing").status_code == 404

@@ -62,7 +62,7 @@ def trend_chart(
         }
     )
     base = alt.Chart(frame, title=title).encode(x=alt.X("month:T", title=None))
-    line = base.mark_line(color="#425563").encode(y=alt.Y("value:Q", title=None))
+    line = base.mark_line(color="#425563").encode(y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)))
     points = base.mark_point(filled=True, size=50).encode(
         y="value:Q",
         color=alt.Color(
@@ -72,6 +72,7 @@ def trend_chart(
         ),
         tooltip=["month:T", alt.Tooltip("value:Q", format=".2f"), "signal:N"],
     )
-    mean = base.mark_rule(color="#000000").encode(y="mean:Q")
-    limits = [base.mark_rule(strokeDash=[4, 4], color="#768692").encode(y=f"{k}:Q") for k in ("upper", "lower")]
+    lines = alt.Chart(frame)  # horizontal lines: no x encoding, one rule across the chart each
+    mean = lines.mark_rule(color="#000000").encode(y="mean(mean):Q")
+    limits = [lines.mark_rule(strokeDash=[4, 4], color="#768692").encode(y=f"mean({k}):Q") for k in ("upper", "lower")]
     return alt.layer(line, points, mean, *limits).properties(width="container", height=180).to_dict()

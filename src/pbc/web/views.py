@@ -83,6 +83,14 @@ def _page(request: HttpRequest, template: str, tables: list[Table], **context: A
     )
 
 
+def _named(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Rows with the organisation's name beside its code."""
+    tree = data.tree()
+    return [
+        {**r, "NAME": tree.name(r[key]).title() if tree.name(r[key]).isupper() else tree.name(r[key])} for r in rows
+    ]
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each user to the page of their organisation."""
@@ -102,8 +110,9 @@ def _indicators(year: str, level: str, code: str) -> list[dict[str, Any]]:
 
 def _make_indicators(year: str, level: str, code: str) -> list[dict[str, Any]]:
     out = []
+    month = data.as_at(year)
     for indicator, title, improvement in INDICATORS:
-        series = data.trends(year, level, code, indicator)
+        series = [p for p in data.trends(year, level, code, indicator) if p["month"] <= month]
         if len(series) < 2:
             continue
         ratio = indicator == "follow_up_ratio"
@@ -139,8 +148,8 @@ def commissioner(request: HttpRequest, code: str) -> HttpResponse:
     clusters = Table(
         "clusters",
         "Budget against actual by cluster",
-        (Column("LOCALITY", "Cluster"), *MONEY_COLUMNS),
-        data.monitoring(tree.year, ["LOCALITY"], keep),
+        (Column("LOCALITY", "Cluster"), Column("NAME", "Name"), *MONEY_COLUMNS),
+        _named(data.monitoring(tree.year, ["LOCALITY"], keep), "LOCALITY"),
         links={"LOCALITY": "/cluster/{value}/"},
     )
     pods = data.monitoring(tree.year, ["POD"], keep)
@@ -176,8 +185,8 @@ def cluster(request: HttpRequest, code: str) -> HttpResponse:
     practices = Table(
         "practices",
         "Practices compared",
-        (Column("PRACTICE", "Practice"), *MONEY_COLUMNS),
-        data.monitoring(tree.year, ["PRACTICE"], keep),
+        (Column("PRACTICE", "Practice"), Column("NAME", "Name"), *MONEY_COLUMNS),
+        _named(data.monitoring(tree.year, ["PRACTICE"], keep), "PRACTICE"),
         links={"PRACTICE": "/practice/{value}/"},
     )
     specialties = Table(
