@@ -44,8 +44,8 @@ setup: $(STAMP) $(ASSETS) ## Create the virtual environment from the lock file, 
 java: ## Make sure Java 17+ is present for the Spark engine
 	@bash scripts/ensure-java.sh
 
-demo: setup ## Set everything up and run the demo
-	$(PBC) demo
+demo: setup ## Set everything up, run the demo, and serve the web app on http://127.0.0.1:8000
+	$(PBC) demo --serve
 
 chromium: ## Make sure Debian's Chromium is present for the browser tests
 	@bash scripts/ensure-chromium.sh

@@ -56,8 +56,14 @@ def _synthetic_brent(home: Path) -> Path:
 
 
 @click.command()
-def demo() -> None:
-    """Set up the demo: keys, the real reference data, a synthetic Brent PCT, and a summary of its tree."""
+@click.option("--serve/--no-serve", default=False, help="End by serving the web application (make demo does).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+def demo(serve: bool, port: int) -> None:
+    """Set up the demo: keys, reference data, a synthetic Brent PCT, its budgets, monitoring and contracts.
+
+    With --serve it ends by serving the web application on http://127.0.0.1:PORT with monitoring as at
+    September 2007, and prints a login for each role.
+    """
     settings = load_settings()
     warehouse = Warehouse(settings.warehouse_dir)
     say(f"[1/7] keys in {settings.keys_dir}")
@@ -132,6 +138,30 @@ def demo() -> None:
     say("     pbc monitor show --year 2007/08 --month 2007-12 --level practice --code 5K5-WEMBLEY --by-pod")
     say("     pbc monitor trend --year 2007/08 --indicator emergency_admissions --code 5K5")
     say("     pbc contract monitor --year 2007/08 --lead 5K5 --level pod")
+    if serve:
+        _serve(settings, port)
+
+
+def _serve(settings: Settings, port: int) -> None:
+    """Create the demo users, print their logins, and serve the web app as at September 2007."""
+    from pbc.cli.web import serve as serve_command
+    from pbc.web.setup import demo_users, start_django
+
+    start_django()
+    users = demo_users(settings.home)
+    print_table(
+        [
+            {
+                "username": u["username"],
+                "password": u["password"],
+                "role": u["role"],
+                "organisation": u["organisation_name"],
+            }
+            for u in users
+        ],
+        title=f"demo logins for http://127.0.0.1:{port}/ (also: pbc demo-users)",
+    )
+    serve_command.callback(host="127.0.0.1", port=port, as_at="2007-09", threads=8)  # type: ignore[misc]
 
 
 def _budgets_and_contracts(settings: Settings, con: BaseBackend, warehouse: Warehouse) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 import click
 
@@ -46,6 +47,11 @@ def demo_users(as_json: bool) -> None:
     if as_json:
         print_json(users)
         return
+    show_logins(users, "demo logins")
+
+
+def show_logins(users: list[dict[str, Any]], title: str) -> None:
+    """The demo logins as a table for people."""
     print_table(
         [
             {
@@ -56,5 +62,5 @@ def demo_users(as_json: bool) -> None:
             }
             for u in users
         ],
-        title="demo logins",
+        title=title,
     )
