@@ -59,6 +59,8 @@ def pages(p):
         ("clearing house", "/clearing-house/", {"clearing_house", "administrator"}),
         ("contracts", "/contracts/", {"commissioner_analyst", "finance_lead", "administrator"}),
         ("audit log", "/audit/", {"administrator"}),
+        ("budgets", "/budgets/", {"commissioner_analyst", "finance_lead", "administrator"}),
+        ("incentives", "/incentives/", {"finance_lead", "governance_member", "administrator"}),
         ("unknown practice", "/practice/X99999/", set()),
     ]
 

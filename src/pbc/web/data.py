@@ -247,3 +247,52 @@ def quality(practices: Sequence[str]) -> list[dict[str, Any]]:
     return [
         {"practice": p, "lines": summary.get(p, [0, 0])[0], "flagged": summary.get(p, [0, 0])[1]} for p in practices
     ]
+
+
+def budget_run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The latest budget run's record and its practice rows."""
+
+    def make() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        run = runs(warehouse())[-1]
+        rows = warehouse().read(BUDGETS, "practice_budgets")
+        return run, rows.filter(pc.equal(rows["RUN_ID"], run["RUN_ID"])).to_pylist()
+
+    return cached(BUDGETS, ("run",), make)
+
+
+def sum_by(rows: Sequence[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    """Budget rows summed by keys (money and list size over PODs, list size counted once per practice)."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        key = tuple(r[k] for k in keys)
+        o = out.setdefault(key, {**dict(zip(keys, key, strict=True)), "LIST_SIZE": 0, "_seen": set()})
+        for m in ("BASELINE_PENCE", "HISTORIC_SHARE_PENCE", "FAIR_SHARE_PENCE", "BUDGET_PENCE"):
+            o[m] = o.get(m, 0) + (r[m] or 0)
+        if r["PRACTICE"] not in o["_seen"]:
+            o["_seen"].add(r["PRACTICE"])
+            o["LIST_SIZE"] += r["LIST_SIZE"]
+    return [{k: v for k, v in o.items() if k != "_seen"} for _, o in sorted(out.items(), key=lambda kv: str(kv[0]))]
+
+
+def incentive_payments(scheme_id: str, commissioner: str) -> list[dict[str, Any]]:
+    """A shipped scheme's payments summed per payee and component, made once per monthly run."""
+    from pbc.engines import connect
+    from pbc.incentives.facts import gather_facts
+    from pbc.incentives.payments import payments
+    from pbc.incentives.scheme import find_scheme, read_incentive_scheme
+
+    def make() -> list[dict[str, Any]]:
+        scheme, _ = read_incentive_scheme(find_scheme(scheme_id))
+        practices, localities = gather_facts(connect(settings()), warehouse(), settings(), scheme, commissioner)
+        totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for p in payments(scheme, practices, localities, commissioner):
+            t = totals[(p.payee_kind, p.payee, p.component)]
+            t[0] += 1
+            t[1] += p.pence
+            t[2] += p.withheld_pence
+        return [
+            {"payee_kind": k[0], "payee": k[1], "component": k[2], "lines": v[0], "pence": v[1], "withheld": v[2]}
+            for k, v in sorted(totals.items())
+        ]
+
+    return cached(MARTS, ("incentives", scheme_id, commissioner), make)

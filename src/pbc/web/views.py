@@ -24,10 +24,12 @@ from pbc.web.charts import budget_chart, trend_chart
 from pbc.web.models import AuditEvent
 from pbc.web.roles import (
     AUDIT,
+    BUDGETS,
     CHALLENGE,
     CONTRACTS,
     DECIDE,
     IDENTIFIABLE,
+    INCENTIVES,
     VIEW_CLUSTER,
     VIEW_COMMISSIONER,
     VIEW_PRACTICE,
@@ -387,6 +389,69 @@ def contracts(request: HttpRequest) -> HttpResponse:
         contract_rows(data.tree().year),
     )
     return _page(request, "pbc/table_page.html", [table], title="Provider contracts")
+
+
+@login_required
+def budgets(request: HttpRequest) -> HttpResponse:
+    """The latest budget run: its scheme and parameters, and budgets by cluster and practice."""
+    s = scope(request)
+    tree = data.tree()
+    s.check(BUDGETS, s.commissioner(tree.commissioner))
+    run, rows = data.budget_run()
+    columns = (
+        Column("BASELINE_PENCE", "Baseline", "money"),
+        Column("HISTORIC_SHARE_PENCE", "Historic share", "money"),
+        Column("FAIR_SHARE_PENCE", "Fair share", "money"),
+        Column("BUDGET_PENCE", "Budget", "money"),
+    )
+    clusters = Table(
+        "clusters",
+        "Budgets by cluster",
+        (Column("LOCALITY", "Cluster"), *columns),
+        data.sum_by(rows, "LOCALITY"),
+        links={"LOCALITY": "/cluster/{value}/"},
+    )
+    practices = Table(
+        "practices",
+        "Budgets by practice",
+        (
+            Column("PRACTICE", "Practice"),
+            Column("LOCALITY", "Cluster"),
+            Column("LIST_SIZE", "List", "number"),
+            *columns,
+        ),
+        data.sum_by(rows, "PRACTICE", "LOCALITY"),
+        links={"PRACTICE": "/practice/{value}/"},
+    )
+    return _page(request, "pbc/budgets.html", [clusters, practices], title="Indicative budgets", run=run)
+
+
+@login_required
+def incentives(request: HttpRequest) -> HttpResponse:
+    """What the incentive scheme owes, per payee and component (the Hertfordshire 2007/08 LES by default)."""
+    s = scope(request)
+    tree = data.tree()
+    s.check(INCENTIVES, s.commissioner(tree.commissioner))
+    scheme_id = request.GET.get("scheme", "herts_pbc_les_2007_08")
+    from pbc.incentives.scheme import shipped_schemes
+
+    if scheme_id not in shipped_schemes():
+        raise Http404("unknown scheme")
+    rows = data.incentive_payments(scheme_id, tree.commissioner)
+    table = Table(
+        "payments",
+        "Payments due and withheld",
+        (
+            Column("payee_kind", "Payee"),
+            Column("payee", "Code"),
+            Column("component", "Component"),
+            Column("lines", "Lines", "number"),
+            Column("pence", "Due", "money"),
+            Column("withheld", "Withheld", "money"),
+        ),
+        rows,
+    )
+    return _page(request, "pbc/table_page.html", [table], title=f"Incentives: {scheme_id.replace('_', ' ')}")
 
 
 @login_required
