@@ -59,6 +59,7 @@ def pages(p):
         ("clearing house", "/clearing-house/", {"clearing_house", "administrator"}),
         ("contracts", "/contracts/", {"commissioner_analyst", "finance_lead", "administrator"}),
         ("audit log", "/audit/", {"administrator"}),
+        ("upload", "/upload/", {"commissioner_analyst", "administrator"}),
         ("budgets", "/budgets/", {"commissioner_analyst", "finance_lead", "administrator"}),
         ("incentives", "/incentives/", {"finance_lead", "governance_member", "administrator"}),
         ("unknown practice", "/practice/X99999/", set()),
@@ -166,3 +167,32 @@ def test_every_table_downloads_as_csv_and_xlsx(site, places):
     assert client.get(url + "?download=csv&table=nothing").status_code == 404
     assert AuditEvent.objects.filter(action="download").count() == 2
     assert json.loads(json.dumps(AuditEvent.objects.first().detail))["format"] == "xlsx"
+
+
+def test_an_upload_is_ingested_in_the_background_with_progress(web_home, tmp_path, monkeypatch, db):
+    import shutil
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pbc.web.setup import demo_users
+
+    home = tmp_path / "home"
+    shutil.copytree(web_home, home)
+    monkeypatch.setenv("PBC_HOME", str(home))
+    demo_users(home)
+    client = client_for("analyst")
+    bad = SimpleUploadedFile("apc_RV8_2007-04.csv", b"PROCODE,PROVSPNO\nRV8,1\n", content_type="text/csv")
+    response = client.post("/upload/", {"extracts": [bad]})
+    assert response.status_code == 302
+    status_url = response["Location"]
+    for _ in range(100):
+        page = client.get(status_url).content.decode()
+        if "Running" not in page:
+            break
+        time.sleep(0.1)
+    assert "Finished" in page or "Failed" in page
+    assert "1 of 1 file(s) done" in page or "Failed" in page
+    assert "apc_RV8_2007-04.csv" in page
+    assert client.get("/upload/0123/").status_code == 404
+    assert client_for("practice").post("/upload/", {"extracts": [bad]}).status_code == 403

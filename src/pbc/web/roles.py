@@ -19,6 +19,7 @@ BUDGETS = "budgets"
 INCENTIVES = "incentives"
 AUDIT = "audit"
 API = "api"
+UPLOAD = "upload"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,12 @@ _COMMISSIONER_READ = frozenset({VIEW_COMMISSIONER, VIEW_CLUSTER, VIEW_PRACTICE, 
 ROLES: dict[str, Role] = {
     r.name: r
     for r in (
-        Role("commissioner_analyst", "Commissioner analyst", "commissioner", _COMMISSIONER_READ | {CONTRACTS, BUDGETS}),
+        Role(
+            "commissioner_analyst",
+            "Commissioner analyst",
+            "commissioner",
+            _COMMISSIONER_READ | {CONTRACTS, BUDGETS, UPLOAD},
+        ),
         Role("finance_lead", "Finance lead", "commissioner", _COMMISSIONER_READ | {CONTRACTS, BUDGETS, INCENTIVES}),
         Role("clearing_house", "Clearing house", "commissioner", _COMMISSIONER_READ | {DECIDE}),
         Role("governance_member", "Governance committee member", "commissioner", _COMMISSIONER_READ | {INCENTIVES}),
@@ -43,7 +49,7 @@ ROLES: dict[str, Role] = {
             "administrator",
             "Administrator",
             "commissioner",
-            _COMMISSIONER_READ | {CONTRACTS, BUDGETS, INCENTIVES, DECIDE, AUDIT},
+            _COMMISSIONER_READ | {CONTRACTS, BUDGETS, INCENTIVES, DECIDE, AUDIT, UPLOAD},
         ),
         Role("cluster_lead", "Cluster lead", "locality", frozenset({VIEW_CLUSTER, VIEW_PRACTICE, WORKLIST, API})),
         Role(

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from pbc.challenges import ACCEPTED, OPEN, Ledger
 from pbc.finance.marts import MARTS
 from pbc.indicators.spc import xmr
-from pbc.web import data
+from pbc.web import data, uploads
 from pbc.web.charts import budget_chart, trend_chart
 from pbc.web.models import AuditEvent
 from pbc.web.roles import (
@@ -30,6 +30,7 @@ from pbc.web.roles import (
     DECIDE,
     IDENTIFIABLE,
     INCENTIVES,
+    UPLOAD,
     VIEW_CLUSTER,
     VIEW_COMMISSIONER,
     VIEW_PRACTICE,
@@ -452,6 +453,34 @@ def incentives(request: HttpRequest) -> HttpResponse:
         rows,
     )
     return _page(request, "pbc/table_page.html", [table], title=f"Incentives: {scheme_id.replace('_', ' ')}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    """Upload extracts (CSV) to be ingested in the background; the latest uploads and their outcome."""
+    s = scope(request)
+    s.check(UPLOAD, s.commissioner(data.tree().commissioner))
+    if request.method == "POST":
+        files = request.FILES.getlist("extracts")
+        if not files:
+            messages.error(request, "Choose one or more extract files.")
+            return redirect("upload")
+        upload_id = uploads.start(files, request.user.get_username())
+        audit(request, "upload", upload_id, files=[f.name for f in files])
+        return redirect("upload_status", upload_id=upload_id)
+    return render(request, "pbc/upload.html", {"scope": s, "title": "Upload extracts", "recent": uploads.recent()})
+
+
+@login_required
+def upload_status(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """One upload's progress (the page refreshes itself while the ingest runs)."""
+    s = scope(request)
+    s.check(UPLOAD, s.commissioner(data.tree().commissioner))
+    found = uploads.status(upload_id)
+    if found is None:
+        raise Http404("no such upload")
+    return render(request, "pbc/upload_status.html", {"scope": s, "title": "Upload", "upload": found})
 
 
 @login_required
