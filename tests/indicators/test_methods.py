@@ -748,3 +748,37 @@ def test_proportion_significance_agrees_with_wilson_interval(n, data, target):
         assert label == HIGH_0025
     else:
         assert label == NOT_SIGNIFICANT
+
+
+# --- zero and small counts at both levels -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("confidence", LEVELS)
+def test_isr_and_isr_rate_of_zero_observed(confidence):
+    # O = 0 against E = 7: the ratio is 0 and its upper limit the exact upper limit of 0, -ln(a/2), over E.
+    upper = -math.log((1 - confidence) / 2)
+    assert isr(0, POPS, REF_X, REF_N, confidence) == (0.0, 0.0, pytest.approx(upper / EXPECTED * 100))
+    rate = isr_rate(0, POPS, REF_X, REF_N, confidence)
+    assert rate == (0.0, 0.0, pytest.approx(upper / EXPECTED * REF_RATE * 100_000))
+
+
+@pytest.mark.parametrize("confidence", LEVELS)
+def test_crude_rate_of_one_event(confidence):
+    # P(X >= 1 | L) = 1 - exp(-L) = a/2, so L = -ln(1 - a/2); the upper limit is R's tabulated value.
+    a = 1 - confidence
+    result = crude_rate(1, 500, confidence, multiplier=1000)
+    assert result.value == 2.0
+    assert result.lower == pytest.approx(-math.log(1 - a / 2) * 2, rel=1e-12)
+    assert result.upper == pytest.approx(R_EXACT[(1, confidence)][1] * 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("confidence", LEVELS)
+def test_wilson_of_one_small_count(confidence):
+    assert wilson_ci(1, 3, confidence) == pytest.approx((1 / 3, *hand_wilson(1, 3, confidence)), rel=1e-12)
+
+
+def test_ratio_significance_of_zero_observed():
+    # 0 observed against 5 expected: 95% exact upper 3.69 < 5 < 99.8% upper 6.91, so Low (0.025); against 8
+    # expected, below even the 99.8% limit: Low (0.001); against 3, inside both: not significant.
+    assert -math.log(0.025) < 5 < -math.log(0.001) < 8
+    assert funnel_significance("ratio", [0, 0, 0], [5, 8, 3]) == [LOW_0025, LOW_0001, NOT_SIGNIFICANT]

@@ -11,6 +11,7 @@ from pbc import __version__
 from pbc.cli import (
     admin,
     audit,
+    benchmark,
     budget,
     challenge,
     contract,
@@ -61,6 +62,7 @@ main.add_command(challenge.challenge)
 main.add_command(cost.cost)
 main.add_command(audit.audit)
 main.add_command(contract.contract)
+main.add_command(benchmark.benchmark)
 main.add_command(budget.budget)
 main.add_command(budget.monitor)
 main.add_command(les.les)
