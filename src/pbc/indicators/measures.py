@@ -27,9 +27,9 @@ from pbc.engines import read_table
 from pbc.errors import NotLoadedError
 from pbc.indicators.codelists import Codelist, selects
 from pbc.indicators.definitions import POPULATION, REGISTERS, Definition, Measure
-from pbc.indicators.populations import ListDates, age_band, place, population
+from pbc.indicators.populations import ListDates, age_band, population
 from pbc.ingest.reference_files import REGISTERS as REGISTERS_NAMESPACE
-from pbc.quality.attribution import attribute
+from pbc.quality.attribution import attribute, place
 from pbc.warehouse import Warehouse
 
 if TYPE_CHECKING:

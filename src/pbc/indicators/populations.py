@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from pbc.activity import registrations
 from pbc.calendar import financial_year_bounds
 from pbc.engines import read_table
 from pbc.errors import NotLoadedError
-from pbc.orgs import covers, memberships
+from pbc.quality.attribution import place
 from pbc.reference.load import LISTS
 from pbc.warehouse import Warehouse
 
@@ -37,41 +36,6 @@ def age_band(age: ibis.IntegerValue) -> ibis.StringValue:
     low = (age // 5) * 5
     band = ibis.ifelse(age >= 95, "95+", low.cast("string") + "_" + (low + 4).cast("string"))
     return ibis.ifelse(age.isnull() | (age < 0), ibis.null("string"), band)
-
-
-def place(con: BaseBackend, warehouse: Warehouse, table: ibis.Table, practice: str, day: str) -> ibis.Table:
-    """A table of practice rows with the LOCALITY and COMMISSIONER the practice belonged to on each row's day."""
-    links = memberships(con, warehouse)
-    to_locality = links.filter(links.parent_kind == "locality").select(
-        L_PRACTICE=links.child_code, LOCALITY=links.parent_code, L_FROM=links.effective_from, L_TO=links.effective_to
-    )
-    joined = table.left_join(
-        to_locality,
-        [table[practice] == to_locality.L_PRACTICE, covers(to_locality.L_FROM, to_locality.L_TO, table[day])],
-    )
-    parents = links.filter(links.child_kind == "locality").select(
-        P_LOCALITY=links.child_code, LOCALITY_COMMISSIONER=links.parent_code
-    )
-    joined = joined.left_join(parents, joined.LOCALITY == parents.P_LOCALITY)
-    direct = links.filter((links.child_kind == "practice") & (links.parent_kind == "commissioner")).select(
-        D_PRACTICE=links.child_code,
-        ODS_COMMISSIONER=links.parent_code,
-        D_FROM=links.effective_from,
-        D_TO=links.effective_to,
-    )
-    joined = joined.left_join(
-        direct, [joined[practice] == direct.D_PRACTICE, covers(direct.D_FROM, direct.D_TO, joined[day])]
-    )
-    register = registrations(con, warehouse)
-    fallbacks = [joined.LOCALITY_COMMISSIONER]
-    if register is not None:
-        holders = register.group_by(R_PRACTICE=register.PRACTICE_CODE).aggregate(
-            REGISTER_COMMISSIONER=register.COMMISSIONER_CODE.max()
-        )
-        joined = joined.left_join(holders, joined[practice] == holders.R_PRACTICE)
-        fallbacks.append(joined.REGISTER_COMMISSIONER)
-    fallbacks.append(joined.ODS_COMMISSIONER)
-    return joined.select(*table.columns, LOCALITY=joined.LOCALITY, COMMISSIONER=ibis.coalesce(*fallbacks))
 
 
 def registered_lists(con: BaseBackend, warehouse: Warehouse) -> ibis.Table:
