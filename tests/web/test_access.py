@@ -196,3 +196,43 @@ def test_an_upload_is_ingested_in_the_background_with_progress(web_home, tmp_pat
     assert "apc_RV8_2007-04.csv" in page
     assert client.get("/upload/0123/").status_code == 404
     assert client_for("practice").post("/upload/", {"extracts": [bad]}).status_code == 403
+
+
+def test_pbc_serve_starts_and_answers(web_home, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PBC_HOME": str(web_home), "PBC_DATABASE_URL": os.environ.get("PBC_DATABASE_URL", "")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pbc", "serve", "--port", str(port), "--workers", "1", "--as-at", "2007-09"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                    assert response.read() == b"ok"
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise AssertionError("pbc serve did not answer")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as response:
+            page = response.read().decode()
+        assert "Sign in" in page
+        assert "nhsuk-frontend.min.css" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/nhsuk/nhsuk-frontend.min.css") as css:
+            assert css.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

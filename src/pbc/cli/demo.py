@@ -161,7 +161,7 @@ def _serve(settings: Settings, port: int) -> None:
         ],
         title=f"demo logins for http://127.0.0.1:{port}/ (also: pbc demo-users)",
     )
-    serve_command.callback(host="127.0.0.1", port=port, as_at="2007-09", threads=8)  # type: ignore[misc]
+    serve_command.callback(host="127.0.0.1", port=port, as_at="2007-09", threads=4, workers=None)  # type: ignore[misc]
 
 
 def _budgets_and_contracts(settings: Settings, con: BaseBackend, warehouse: Warehouse) -> None:

@@ -16,23 +16,21 @@ from pbc.settings import load_settings
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--as-at", "as_at", help="Report pages as at this month (YYYY-MM); default the latest with activity.")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-def serve(host: str, port: int, as_at: str | None, threads: int) -> None:
-    """Serve the web application (waitress), after bringing its database up to date."""
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: one per core).")
+def serve(host: str, port: int, as_at: str | None, threads: int, workers: int | None) -> None:
+    """Serve the web application (gunicorn), after bringing its database up to date."""
     if as_at is not None:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", as_at):
             raise click.BadParameter(f"{as_at!r} is not a month like 2007-09", param_hint="--as-at")
         os.environ["PBC_WEB_AS_AT"] = as_at
     os.environ.setdefault("PBC_WEB_HOSTS", f"{host},127.0.0.1,localhost")
-    from waitress import serve as run
-
+    from pbc.web.server import serve as run
     from pbc.web.setup import migrate
 
     migrate()
-    from pbc.web.wsgi import application
-
     say(f"pbc is serving on http://{host}:{port}/ (Ctrl-C to stop)")
-    run(application, host=host, port=port, threads=threads, ident="pbc")
+    run(host, port, threads, workers)
 
 
 @click.command("demo-users")

@@ -30,11 +30,20 @@ from pbc.warehouse import Warehouse
 
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[Any, ...], Any] = {}
+_SETTINGS: dict[tuple[tuple[str, str], ...], Settings] = {}
 
 
 def settings() -> Settings:
-    """The settings of pbc for the web process (read afresh: PBC_HOME may change between tests)."""
-    return load_settings()
+    """The settings of pbc for the web process, read again only when a PBC_ variable changes (tests change them)."""
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PBC_")))
+    with _LOCK:
+        found = _SETTINGS.get(key)
+    if found is None:
+        found = load_settings()
+        with _LOCK:
+            _SETTINGS.clear()
+            _SETTINGS[key] = found
+    return found
 
 
 def warehouse() -> Warehouse:
@@ -196,17 +205,20 @@ def monitoring(year: str, by: Sequence[str], keep: Callable[[dict[str, Any]], bo
 def spend(year: str, by: Sequence[str], keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
     """Year-to-date actual activity and money summed by `by` (specialty, provider, POD) for the allowed rows."""
     month = as_at(year)
+    grain = tuple(dict.fromkeys(("PRACTICE", "LOCALITY", *by)))
 
-    def make() -> list[dict[str, Any]]:
+    def make() -> list[tuple[dict[str, Any], list[int]]]:
         rows = _mart("spend", year)
-        return rows.filter(pc.less_equal(rows["MONTH"], pa.scalar(month, pa.date32()))).to_pylist()
+        rows = rows.filter(pc.less_equal(rows["MONTH"], pa.scalar(month, pa.date32())))
+        summed = rows.group_by(list(grain)).aggregate([("ACTIVITY", "sum"), ("PENCE", "sum")]).to_pylist()
+        return [({k: r[k] for k in grain}, [r["ACTIVITY_sum"], r["PENCE_sum"]]) for r in summed]
 
     totals: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
-    for r in cached(MARTS, ("spend_ytd", year, month), make):
-        if keep(r):
-            t = totals[tuple(r[k] for k in by)]
-            t[0] += r["ACTIVITY"]
-            t[1] += r["PENCE"]
+    for row, (activity, pence) in cached(MARTS, ("spend_ytd", year, month, grain), make):
+        if keep(row):
+            t = totals[tuple(row[k] for k in by)]
+            t[0] += activity
+            t[1] += pence
     return sorted(
         ({**dict(zip(by, k, strict=True)), "activity": v[0], "pence": v[1]} for k, v in totals.items()),
         key=lambda r: -r["pence"],
