@@ -33,7 +33,9 @@ def connect(settings: Settings | None = None) -> BaseBackend:
         config["threads"] = settings.duckdb_threads
     if settings.duckdb_memory_limit:
         config["memory_limit"] = settings.duckdb_memory_limit
-    return ibis.duckdb.connect(**config)
+    con = ibis.duckdb.connect(**config)
+    con.raw_sql("SET enable_progress_bar = false")  # pbc reports progress itself; no bars in its output
+    return con
 
 
 @cache

@@ -1,5 +1,6 @@
 """Who gets through: every page and API endpoint as every role, anonymous users, scoping and CSRF."""
 
+import html
 import json
 import re
 
@@ -154,6 +155,13 @@ def test_a_practice_cannot_challenge_another_practices_line(site, places):
     assert forged.status_code == 403
     lead = client_for("cluster")
     assert lead.post(url, {"line": "RV8|X", "reason": "r"}).status_code == 403  # cluster leads do not challenge
+
+
+def test_the_cluster_page_compares_its_practices_on_a_funnel_plot(site, places):
+    page = client_for("analyst").get(f"/cluster/{places['cluster']}/").content.decode()
+    assert 'id="chart-funnel"' in page
+    spec = json.loads(html.unescape(re.search(r"id=\"chart-funnel\" data-spec='([^']+)'", page)[1]))
+    assert len(spec["layer"]) == 6  # four control limits, the commissioner's value, the practices
 
 
 def test_every_table_downloads_as_csv_and_xlsx(site, places):

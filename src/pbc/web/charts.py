@@ -76,3 +76,55 @@ def trend_chart(
     mean = lines.mark_rule(color="#000000").encode(y="mean(mean):Q")
     limits = [lines.mark_rule(strokeDash=[4, 4], color="#768692").encode(y=f"mean({k}):Q") for k in ("upper", "lower")]
     return alt.layer(line, points, mean, *limits).properties(width="container", height=180).to_dict()
+
+
+def funnel_chart(
+    units: Sequence[dict[str, Any]], curve: Sequence[dict[str, Any]], highlight: set[str], title: str
+) -> dict[str, Any]:
+    """A funnel plot: each practice's value against its size, the commissioner's value and the 95%/99.8% limits."""
+    points = pd.DataFrame(
+        [
+            {
+                "size": u["FUNNEL_X"],
+                "value": u["VALUE"],
+                "practice": u["UNIT"],
+                "name": u.get("UNIT_NAME") or u["UNIT"],
+                "group": "this cluster" if u["UNIT"] in highlight else "other practices",
+                "comparison": u.get("COMPARISON") or "",
+            }
+            for u in units
+            if u.get("FUNNEL_X") and u.get("VALUE") is not None
+        ]
+    )
+    limits = pd.DataFrame(curve)
+    if points.empty or limits.empty:
+        return {}
+    shown = points.copy()
+    scale = 100.0 if limits["BASELINE"].iloc[0] == 1.0 else 1.0  # ratios are drawn as observed/expected x 100
+    limits = limits.assign(
+        **{k: limits[k] * scale for k in ("BASELINE", "LOWER_95", "UPPER_95", "LOWER_998", "UPPER_998")}
+    )
+    size = alt.Scale(type="log", nice=False, domain=[float(limits["X"].min()), float(limits["X"].max())])
+    base = alt.Chart(limits).encode(x=alt.X("X:Q", title="Expected events (size)", scale=size))
+    bands = [
+        base.mark_line(color="#768692", strokeDash=dash).encode(
+            y=alt.Y(f"{col}:Q", title=None, scale=alt.Scale(zero=False))
+        )
+        for col, dash in (("LOWER_95", [4, 4]), ("UPPER_95", [4, 4]), ("LOWER_998", [1, 0]), ("UPPER_998", [1, 0]))
+    ]
+    centre = base.mark_line(color="#000000").encode(y="BASELINE:Q")
+    dots = (
+        alt.Chart(shown)
+        .mark_point(filled=True, size=60)
+        .encode(
+            x="size:Q",
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color(
+                "group:N",
+                scale=alt.Scale(domain=["this cluster", "other practices"], range=["#005eb8", "#aeb7bd"]),
+                title=None,
+            ),
+            tooltip=["practice", "name", alt.Tooltip("value:Q", format=".1f"), "comparison"],
+        )
+    )
+    return alt.layer(*bands, centre, dots, title=title).properties(width="container", height=260).to_dict()

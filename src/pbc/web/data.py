@@ -308,3 +308,21 @@ def incentive_payments(scheme_id: str, commissioner: str) -> list[dict[str, Any]
         ]
 
     return cached(MARTS, ("incentives", scheme_id, commissioner), make)
+
+
+def benchmark(year: str, indicator: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One indicator's practice benchmark rows and funnel curve for the year (empty before `pbc monitor run`)."""
+
+    def make() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        try:
+            rows = _mart("benchmarks", year)
+            curve = _mart("funnels", year)
+        except (NotLoadedError, KeyError):
+            return [], []
+        if rows.num_rows == 0:
+            return [], []
+        rows = rows.filter(pc.and_(pc.equal(rows["INDICATOR"], indicator), pc.is_null(rows["BREAKDOWN"])))
+        curve = curve.filter(pc.and_(pc.equal(curve["INDICATOR"], indicator), pc.is_null(curve["BREAKDOWN"])))
+        return rows.to_pylist(), curve.to_pylist()
+
+    return cached(MARTS, ("benchmark", year, indicator), make)

@@ -20,7 +20,7 @@ from pbc.challenges import ACCEPTED, OPEN, Ledger
 from pbc.finance.marts import MARTS
 from pbc.indicators.spc import xmr
 from pbc.web import data, uploads
-from pbc.web.charts import budget_chart, trend_chart
+from pbc.web.charts import budget_chart, funnel_chart, trend_chart
 from pbc.web.models import AuditEvent
 from pbc.web.roles import (
     AUDIT,
@@ -207,6 +207,17 @@ def cluster(request: HttpRequest, code: str) -> HttpResponse:
         (Column("SPECIALTY", "Specialty"), Column("activity", "Activity", "number"), Column("pence", "Cost", "money")),
         data.spend(tree.year, ["SPECIALTY"], keep)[:15],
     )
+    units, curve = data.benchmark(tree.year, "emergency_admissions")
+    funnel = data.cached(
+        MARTS,
+        ("funnel", tree.year, code),
+        lambda: funnel_chart(
+            units,
+            curve,
+            set(tree.practices(code)),
+            "Emergency admissions, observed/expected x 100, by practice: the cluster against the commissioner",
+        ),
+    )
     return _page(
         request,
         "pbc/cluster.html",
@@ -214,6 +225,7 @@ def cluster(request: HttpRequest, code: str) -> HttpResponse:
         code=code,
         title=tree.name(code),
         chart=budget_chart(data.monitoring(tree.year, ["POD"], keep), "Year to date by point of delivery"),
+        funnel=funnel,
         indicators=_indicators(tree.year, "cluster", code),
     )
 
