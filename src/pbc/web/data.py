@@ -127,7 +127,7 @@ def _mart(table: str, year: str) -> pa.Table:
         rows = wh.read(MARTS, table)
         return rows.filter(pc.equal(rows["FINANCIAL_YEAR"], year))
 
-    return cached(MARTS, (table, year), make)
+    return cached(MARTS, ("mart", table, year), make)
 
 
 def as_at(year: str) -> dt.date:
@@ -326,3 +326,33 @@ def benchmark(year: str, indicator: str) -> tuple[list[dict[str, Any]], list[dic
         return rows.to_pylist(), curve.to_pylist()
 
     return cached(MARTS, ("benchmark", year, indicator), make)
+
+
+def referrals(year: str, practice: str) -> list[dict[str, Any]]:
+    """A practice's GP referrals by specialty, year to date, with the rate per 1,000 weighted patients."""
+    month = as_at(year)
+
+    def make() -> dict[str, list[dict[str, Any]]]:
+        rows = _mart("trends", year)
+        rows = rows.filter(
+            pc.and_(
+                pc.and_(pc.equal(rows["LEVEL"], "practice"), pc.equal(rows["INDICATOR"], "referrals")),
+                pc.less_equal(rows["MONTH"], pa.scalar(month, pa.date32())),
+            )
+        )
+        out: dict[str, dict[str, list[float]]] = defaultdict(dict)
+        for r in rows.to_pylist():
+            entry = out[r["CODE"]].setdefault(r["BREAKDOWN"] or "(none)", [0, r["DENOMINATOR"] or 0.0])
+            entry[0] += r["NUMERATOR"]
+        return {
+            code: sorted(
+                (
+                    {"specialty": k, "referrals": int(v[0]), "per_1000": round(v[0] * 1000 / v[1], 2) if v[1] else None}
+                    for k, v in found.items()
+                ),
+                key=lambda r: -r["referrals"],
+            )
+            for code, found in out.items()
+        }
+
+    return cached(MARTS, ("referrals", year, month), make).get(practice, [])

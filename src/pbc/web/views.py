@@ -258,10 +258,20 @@ def practice(request: HttpRequest, code: str) -> HttpResponse:
         (Column("PROCODE", "Provider"), Column("activity", "Activity", "number"), Column("pence", "Cost", "money")),
         data.spend(tree.year, ["PROCODE"], keep),
     )
+    referrals = Table(
+        "referrals",
+        "GP referrals by specialty, year to date",
+        (
+            Column("specialty", "Specialty"),
+            Column("referrals", "Referrals", "number"),
+            Column("per_1000", "Per 1,000 weighted patients"),
+        ),
+        data.referrals(tree.year, code),
+    )
     return _page(
         request,
         "pbc/practice.html",
-        [pods, specialties, providers],
+        [pods, specialties, providers, referrals],
         code=code,
         title=tree.name(code),
         locality=tree.locality_of.get(code),
