@@ -226,7 +226,7 @@ def test_pbc_serve_starts_and_answers(web_home, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        for _ in range(240):
+        for _ in range(600):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
                     assert response.read() == b"ok"

@@ -112,12 +112,11 @@ def _indicators(year: str, level: str, code: str) -> list[dict[str, Any]]:
 
 
 def warm_indicators(tree: data.Tree) -> None:
-    """Build every organisation's indicator charts (before serving, so no user waits for them)."""
+    """Build the commissioner's and clusters' indicator charts before serving (a practice's are built on its first
+    visit: there are many practices and each page is opened by few people)."""
     _indicators(tree.year, "commissioner", tree.commissioner)
     for locality in tree.localities():
         _indicators(tree.year, "cluster", locality)
-    for practice in tree.practices():
-        _indicators(tree.year, "practice", practice)
 
 
 def _make_indicators(year: str, level: str, code: str) -> list[dict[str, Any]]:
