@@ -112,8 +112,10 @@ def _indicators(year: str, level: str, code: str) -> list[dict[str, Any]]:
 
 
 def warm_indicators(tree: data.Tree) -> None:
-    """Build the commissioner's and clusters' indicator charts before serving (a practice's are built on its first
-    visit: there are many practices and each page is opened by few people)."""
+    """Build the commissioner's and clusters' indicator charts before serving.
+
+    A practice's are built on its first visit: there are many practices and each page is opened by few people.
+    """
     _indicators(tree.year, "commissioner", tree.commissioner)
     for locality in tree.localities():
         _indicators(tree.year, "cluster", locality)
