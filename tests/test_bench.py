@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow.compute as pc
 import pytest
 
-from pbc.bench import JOBS, run_job
+from pbc.bench import JOBS, costing_job, run_job
+from pbc.tariff.model import TABLES
+from pbc.warehouse import Warehouse
 
 
 @pytest.mark.parametrize("job", [j for j in JOBS if not j.heavy], ids=[j.name for j in JOBS if not j.heavy])
@@ -39,3 +42,56 @@ def test_a_failing_variant_fails_the_bench_instead_of_hanging(tmp_path):
 
 def _broken(inputs):
     return str(1 / 0)
+
+
+def _summary_rows(table):
+    """A summary in one comparable form: months as YYYY-MM, counts as ints, rows sorted."""
+    rows = []
+    for row in table.select([*costing_job.BY, "ACTIVITY", "LINES", "PENCE", "UNPRICED"]).to_pylist():
+        month = row.pop("MONTH")
+        rows.append(
+            (
+                None if month is None else str(month)[:7],
+                *(v if isinstance(v, str | None) else int(v) for v in row.values()),
+            )
+        )
+    return sorted(rows, key=str)
+
+
+def _assert_costing_variants_agree(inputs):
+    """The three summaries are equal row for row (so are the answers the bench compares); returns the answer."""
+    tables = {name: getattr(costing_job, f"summary_{name}")(inputs) for name in ("pbc", "duckdb", "pandas")}
+    rows = {name: _summary_rows(table) for name, table in tables.items()}
+    assert rows["duckdb"] == rows["pbc"]
+    assert rows["pandas"] == rows["pbc"]
+    answers = {costing_job.answer(table) for table in tables.values()}
+    assert len(answers) == 1
+    return answers.pop()
+
+
+def test_costing_job_variants_agree_on_a_small_home(small_brent, tmp_path):
+    """The heavy costing job's three variants, run directly on the small Brent: the same summary, group by group.
+
+    Then again with a tariff that misses a provider's MFF, some HRGs, a treatment function, an A&E HRG and some local
+    prices, so the unpriced paths are compared too.
+    """
+    home = tmp_path / "home"
+    costing_job.make_home(small_brent, home)
+    inputs = costing_job.inputs_for(home)
+    answer = _assert_costing_variants_agree(inputs)
+    assert answer.endswith(" 0 unpriced")
+    assert f" {inputs['rows']} lines" in answer
+
+    warehouse = Warehouse(home / "warehouse")
+    tables = {name: warehouse.read("tariff", name) for name in TABLES}
+    apc = tables["apc"]
+    tables |= {
+        "mff": tables["mff"].slice(1),
+        "apc": apc.filter(pc.invert(pc.is_in(apc["hrg"], apc["hrg"].slice(0, 5)))),
+        "op": tables["op"].slice(2),
+        "ae": tables["ae"].slice(1),
+        "local_prices": tables["local_prices"].slice(50),
+    }
+    warehouse.commit("tariff", tables, [])
+    gaps = _assert_costing_variants_agree(costing_job.inputs_for(home))
+    assert not gaps.endswith(" 0 unpriced")

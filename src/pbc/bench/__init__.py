@@ -6,11 +6,17 @@ process and any workers it starts (every 0.2 s), so a job that uses worker proce
 
 Every job reports rows per second and peak memory for pbc, and the ratios of pbc's time to the DuckDB SQL and pandas
 times, measured in the same run on the same machine. Results go to stdout and to `bench-results/bench-<time>.json`.
-More jobs (costing at London scale) join the list in `JOBS` as the product grows.
+
+The jobs (`JOBS`): `reference_practices` (read and count the ODS practice file), `ingest_london_year` (ingest one
+year of London synthetic extracts) and `costing_london_year` (attribute, price and sum that year's APC, OP and A&E
+lines). The report's `web` section (`--job web_pages`) gives the median and 95th percentile latency of the
+cluster and practice pages with 20 concurrent signed-in users on loopback (`pbc.bench.web_latency`).
+`python -m pbc.bench --job NAME` runs only the named job(s); without it every job runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import multiprocessing
@@ -26,7 +32,9 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from pbc.bench import ingest_job, reference_job
+from pbc.bench import costing_job, ingest_job, reference_job, web_latency
+
+WEB_PAGES = "web_pages"  # page latency under load: measured apart, there is no DuckDB or pandas version of a page
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,18 @@ JOBS: list[Job] = [
         prepare=ingest_job.prepare,
         variants={"pbc": ingest_job.run_pbc, "duckdb_sql": ingest_job.run_duckdb, "pandas": ingest_job.run_pandas},
         repeats=1,
+        heavy=True,
+    ),
+    Job(
+        name="costing_london_year",
+        description="attribute, price (PbR) and sum one year of London synthetic APC, OP and A&E lines",
+        prepare=costing_job.prepare,
+        variants={
+            "pbc": costing_job.run_pbc,
+            "duckdb_sql": costing_job.run_duckdb,
+            "pandas": costing_job.run_pandas,
+        },
+        repeats=2,
         heavy=True,
     ),
 ]
@@ -185,7 +205,14 @@ def run_job(job: Job, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every job and write the JSON report."""
+    """Run every job (or those named with --job) and write the JSON report."""
+    names = [job.name for job in JOBS] + [WEB_PAGES]
+    parser = argparse.ArgumentParser(prog="python -m pbc.bench", description="Measure pbc's jobs.")
+    parser.add_argument(
+        "--job", action="append", choices=names, metavar="NAME", help=f"run only this job (one of: {', '.join(names)})"
+    )
+    chosen = parser.parse_args(argv).job
+    jobs = [job for job in JOBS if not chosen or job.name in chosen]
     out_dir = Path(os.environ.get("PBC_BENCH_DIR", "bench-results"))
     workdir = out_dir / "work"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -194,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         "started": dt.datetime.now(dt.UTC).isoformat(),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cores": os.cpu_count()},
         "note": "ratio_to_* is pbc's time divided by the other's: below 1 means pbc is faster",
-        "jobs": [run_job(job, workdir) for job in JOBS],
+        "jobs": [run_job(job, workdir) for job in jobs],
     }
+    if not chosen or WEB_PAGES in chosen:
+        report["web"] = web_latency.measure(workdir)
     text = json.dumps(report, indent=2)
     path = out_dir / f"bench-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(text + "\n")

@@ -28,8 +28,8 @@ from pbc.warehouse import Warehouse
 YEAR = "2007/08"
 
 
-def prepare(workdir: Path) -> dict[str, Any]:
-    """Make (or reuse) the London one-year synthetic extracts, and a home with keys and reference data (untimed)."""
+def london_year(workdir: Path) -> Path:
+    """The London one-year synthetic data (extracts, reference files, tariff), made once per pbc version and kept."""
     folder = workdir / f"london-{YEAR.replace('/', '_')}-seed1"
     manifest = folder / "manifest.json"
     if not manifest.exists() or json.loads(manifest.read_text()).get("pbc_version") != __version__:
@@ -37,6 +37,12 @@ def prepare(workdir: Path) -> dict[str, Any]:
 
         shutil.rmtree(folder, ignore_errors=True)
         generate(SynthConfig(scope="london", years=(YEAR,), seed=1), folder)
+    return folder
+
+
+def prepare(workdir: Path) -> dict[str, Any]:
+    """Make (or reuse) the London one-year synthetic extracts, and a home with keys and reference data (untimed)."""
+    folder = london_year(workdir)
     template = workdir / "ingest-home-template"
     shutil.rmtree(template, ignore_errors=True)
     settings = Settings(home=template)
