@@ -160,7 +160,7 @@ def test_a_practice_cannot_challenge_another_practices_line(site, places):
 def test_the_cluster_page_compares_its_practices_on_a_funnel_plot(site, places):
     page = client_for("analyst").get(f"/cluster/{places['cluster']}/").content.decode()
     assert 'id="chart-funnel"' in page
-    spec = json.loads(html.unescape(re.search(r"id=\"chart-funnel\" data-spec='([^']+)'", page)[1]))
+    spec = json.loads(html.unescape(re.search(r'id="chart-funnel" data-spec="([^"]+)"', page)[1]))
     assert len(spec["layer"]) == 6  # four control limits, the commissioner's value, the practices
 
 

@@ -6,14 +6,25 @@ Money goes to the chart in pounds (a float is fine for drawing; every figure sho
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import altair as alt
 import pandas as pd
+from markupsafe import Markup, escape
 
 from pbc.indicators.spc import SPCResult
+
+
+class Spec(dict):  # type: ignore[type-arg]
+    """A Vega-Lite spec that also keeps its HTML-escaped JSON, so a cached chart is serialised once, not per page."""
+
+    @cached_property
+    def html(self) -> Markup:
+        """The spec as JSON, escaped for an HTML attribute."""
+        return escape(json.dumps(self, separators=(",", ":")))
 
 
 def budget_chart(rows: Sequence[dict[str, Any]], title: str) -> dict[str, Any]:
@@ -44,7 +55,7 @@ def _budget_chart(rows: tuple[tuple[str, int, int], ...], title: str) -> dict[st
         )
         .properties(width="container", height=220)
     )
-    return chart.to_dict()
+    return Spec(chart.to_dict())
 
 
 def trend_chart(
@@ -75,7 +86,7 @@ def trend_chart(
     lines = alt.Chart(frame)  # horizontal lines: no x encoding, one rule across the chart each
     mean = lines.mark_rule(color="#000000").encode(y="mean(mean):Q")
     limits = [lines.mark_rule(strokeDash=[4, 4], color="#768692").encode(y=f"mean({k}):Q") for k in ("upper", "lower")]
-    return alt.layer(line, points, mean, *limits).properties(width="container", height=180).to_dict()
+    return Spec(alt.layer(line, points, mean, *limits).properties(width="container", height=180).to_dict())
 
 
 def funnel_chart(
@@ -99,6 +110,7 @@ def funnel_chart(
     limits = pd.DataFrame(curve)
     if points.empty or limits.empty:
         return {}
+    limits = limits.iloc[:: max(1, len(limits) // 40)]  # forty points draw a smooth funnel
     shown = points.copy()
     scale = 100.0 if limits["BASELINE"].iloc[0] == 1.0 else 1.0  # ratios are drawn as observed/expected x 100
     limits = limits.assign(
@@ -127,4 +139,5 @@ def funnel_chart(
             tooltip=["practice", "name", alt.Tooltip("value:Q", format=".1f"), "comparison"],
         )
     )
-    return alt.layer(*bands, centre, dots, title=title).properties(width="container", height=260).to_dict()
+    chart = alt.layer(*bands, centre, dots, title=title).properties(width="container", height=260)
+    return Spec(chart.to_dict())
