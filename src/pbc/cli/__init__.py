@@ -22,6 +22,7 @@ from pbc.cli import (
     orgs,
     quality,
     reference,
+    report,
     synth,
     web,
 )
@@ -66,6 +67,7 @@ main.add_command(benchmark.benchmark)
 main.add_command(budget.budget)
 main.add_command(budget.monitor)
 main.add_command(les.les)
+main.add_command(report.report)
 main.add_command(web.serve)
 main.add_command(web.demo_users)
 main.add_command(demo.demo)
