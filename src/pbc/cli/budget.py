@@ -11,7 +11,17 @@ import click
 import ibis
 
 from pbc.challenges import Ledger
-from pbc.cli.output import check_output, json_option, pounds, print_json, print_table, say, write_table
+from pbc.cli.output import (
+    check_output,
+    json_option,
+    position_line,
+    pounds,
+    print_json,
+    print_table,
+    say,
+    variance_rows,
+    write_table,
+)
 from pbc.engines import connect
 from pbc.finance.budgets import make_budget
 from pbc.finance.marts import mart, refresh
@@ -209,27 +219,9 @@ def show_monitoring(
     if as_json:
         print_json({**header, "rows": result.to_pylist()})
         return
-    say(
-        f"{year} as at {where.as_at:%B %Y}, budget run {header['budget_run']}; final through "
-        + (f"{where.final_through:%B %Y}" if where.final_through else "no month yet")
-        + (f"; provisional: {', '.join(f'{m:%b %Y}' for m in where.provisional)}" if where.provisional else "")
-    )
-    shown = []
-    for r in result.to_pylist():
-        pct = r["YTD_VARIANCE_PERCENT"]
-        shown.append(
-            {
-                **{k.lower(): r[k] for k in by},
-                "month budget": pounds(r["MONTH_PLAN_PENCE"]),
-                "month actual": pounds(r["MONTH_ACTUAL_PENCE"]),
-                "ytd budget": pounds(r["YTD_PLAN_PENCE"]),
-                "ytd actual": pounds(r["YTD_ACTUAL_PENCE"]),
-                "ytd variance": pounds(r["YTD_VARIANCE_PENCE"]) + ("" if pct is None else f" ({pct:+.1f}%)"),
-                "annual budget": pounds(r["ANNUAL_PLAN_PENCE"]),
-                "forecast (seasonal)": pounds(r["FORECAST_SEASONAL_PENCE"]),
-                "forecast (run rate)": pounds(r["FORECAST_RUN_RATE_PENCE"]),
-            }
-        )
+    say(position_line(year, where, f"budget run {header['budget_run']}"))
+    forecasts = (("FORECAST_SEASONAL_PENCE", "seasonal"), ("FORECAST_RUN_RATE_PENCE", "run rate"))
+    shown = variance_rows(result, by, "budget", forecasts)
     print_table(shown, title=f"budget monitoring by {level}")
 
 

@@ -6,10 +6,19 @@ import datetime as dt
 from pathlib import Path
 
 import click
-import pyarrow as pa
 
 from pbc.challenges import Ledger
-from pbc.cli.output import check_output, json_option, pounds, print_json, print_table, say, write_table
+from pbc.cli.output import (
+    check_output,
+    json_option,
+    position_line,
+    pounds,
+    print_json,
+    print_table,
+    say,
+    variance_rows,
+    write_table,
+)
 from pbc.engines import connect
 from pbc.provider_contracts.monitoring import LEVELS, lead_providers, monthly, position, summarise
 from pbc.provider_contracts.plan import (
@@ -155,31 +164,8 @@ def monitor(
     if as_json:
         print_json({**header, "rows": result.to_pylist()})
         return
-    say(
-        f"{year} as at {where.as_at:%B %Y} ({where.elapsed} months); final through "
-        + (f"{where.final_through:%B %Y}" if where.final_through else "no month yet")
-        + (f"; provisional: {', '.join(f'{m:%b %Y}' for m in where.provisional)}" if where.provisional else "")
-    )
-    print_table(_readable(result, by), title="contract monitoring")
+    say(position_line(year, where))
+    forecasts = (("FORECAST_PROFILED_PENCE", "profiled"), ("FORECAST_RUN_RATE_PENCE", "run rate"))
+    print_table(variance_rows(result, by, "plan", forecasts), title="contract monitoring")
     if out is not None:
         say(f"{result.num_rows:,} rows written to {out}")
-
-
-def _readable(result: pa.Table, by: tuple[str, ...]) -> list[dict[str, str]]:
-    rows = []
-    for r in result.to_pylist():
-        pct = r["YTD_VARIANCE_PERCENT"]
-        rows.append(
-            {
-                **{k.lower(): r[k] for k in by},
-                "month plan": pounds(r["MONTH_PLAN_PENCE"]),
-                "month actual": pounds(r["MONTH_ACTUAL_PENCE"]),
-                "ytd plan": pounds(r["YTD_PLAN_PENCE"]),
-                "ytd actual": pounds(r["YTD_ACTUAL_PENCE"]),
-                "ytd variance": pounds(r["YTD_VARIANCE_PENCE"]) + ("" if pct is None else f" ({pct:+.1f}%)"),
-                "annual plan": pounds(r["ANNUAL_PLAN_PENCE"]),
-                "forecast (profiled)": pounds(r["FORECAST_PROFILED_PENCE"]),
-                "forecast (run rate)": pounds(r["FORECAST_RUN_RATE_PENCE"]),
-            }
-        )
-    return rows

@@ -145,22 +145,11 @@ def demo(serve: bool, port: int) -> None:
 def _serve(settings: Settings, port: int) -> None:
     """Create the demo users, print their logins, and serve the web app as at September 2007."""
     from pbc.cli.web import serve as serve_command
+    from pbc.cli.web import show_logins
     from pbc.web.setup import demo_users, start_django
 
     start_django()
-    users = demo_users(settings.home)
-    print_table(
-        [
-            {
-                "username": u["username"],
-                "password": u["password"],
-                "role": u["role"],
-                "organisation": u["organisation_name"],
-            }
-            for u in users
-        ],
-        title=f"demo logins for http://127.0.0.1:{port}/ (also: pbc demo-users)",
-    )
+    show_logins(demo_users(settings.home), f"demo logins for http://127.0.0.1:{port}/ (also: pbc demo-users)")
     serve_command.callback(host="127.0.0.1", port=port, as_at="2007-09", threads=4, workers=None)  # type: ignore[misc]
 
 

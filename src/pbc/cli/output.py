@@ -17,9 +17,20 @@ from rich.console import Console
 from rich.table import Table
 
 from pbc.errors import PbcError
+from pbc.finance.variance import Position
 from pbc.money import pounds
 
-__all__ = ["check_output", "json_option", "pounds", "print_json", "print_table", "say", "write_table"]
+__all__ = [
+    "check_output",
+    "json_option",
+    "position_line",
+    "pounds",
+    "print_json",
+    "print_table",
+    "say",
+    "variance_rows",
+    "write_table",
+]
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
@@ -72,3 +83,35 @@ def print_table(rows: Sequence[dict[str, Any]], title: str | None = None, column
 def say(message: str) -> None:
     """Print a line of progress or summary text."""
     Console(soft_wrap=True).print(message, highlight=False)
+
+
+def position_line(year: str, where: Position, detail: str = "") -> str:
+    """'2007/08 as at September 2007 (...); final through ...; provisional: ...' for monitoring commands."""
+    final = f"{where.final_through:%B %Y}" if where.final_through else "no month yet"
+    provisional = ", ".join(f"{m:%b %Y}" for m in where.provisional)
+    return (
+        f"{year} as at {where.as_at:%B %Y}{f', {detail}' if detail else ''} ({where.elapsed} months); "
+        f"final through {final}" + (f"; provisional: {provisional}" if provisional else "")
+    )
+
+
+def variance_rows(
+    result: pa.Table, by: Sequence[str], plan: str, forecasts: Sequence[tuple[str, str]]
+) -> list[dict[str, str]]:
+    """Monitoring rows (`pbc.finance.variance.summarise`) for people: the month, the year to date and forecasts."""
+    rows = []
+    for r in result.to_pylist():
+        pct = r["YTD_VARIANCE_PERCENT"]
+        rows.append(
+            {
+                **{k.lower(): r[k] for k in by},
+                f"month {plan}": pounds(r["MONTH_PLAN_PENCE"]),
+                "month actual": pounds(r["MONTH_ACTUAL_PENCE"]),
+                f"ytd {plan}": pounds(r["YTD_PLAN_PENCE"]),
+                "ytd actual": pounds(r["YTD_ACTUAL_PENCE"]),
+                "ytd variance": pounds(r["YTD_VARIANCE_PENCE"]) + ("" if pct is None else f" ({pct:+.1f}%)"),
+                f"annual {plan}": pounds(r["ANNUAL_PLAN_PENCE"]),
+                **{f"forecast ({label})": pounds(r[column]) for column, label in forecasts},
+            }
+        )
+    return rows
