@@ -1,11 +1,11 @@
 """Bench: latency of the cluster and practice pages with 20 concurrent signed-in users, on loopback.
 
-The web app is served by `pbc serve` (waitress, 8 threads) in its own process over the full synthetic Brent, set
-up as `make demo` sets it up: ingested, quality-checked, budgeted from the shipped scheme and monitored. The home
-is made once and kept in the bench folder. Each simulated user signs in with a session of its own, then asks for
-the cluster page and a practice page in turn; each page is requested once first so that the figures are read and
-the charts built before timing, as they are for every user after the first one after a monthly run. The report
-gives the median and 95th percentile per page; the aim is a 95th percentile under 200 ms.
+The web app is served by `pbc serve` (gunicorn, a threaded worker per core) in its own process over the full
+synthetic Brent, set up as `make demo` sets it up: ingested, quality-checked, budgeted from the shipped scheme and
+monitored. The home is made once and kept in the bench folder. Each simulated user signs in with a session of its
+own, then asks for the cluster page and a practice page in turn. Each page is requested once first, so that the
+figures are read and the charts built before timing, as they are for every user after the first one after a
+monthly run. The report gives the median and 95th percentile per page; the aim is a 95th percentile under 200 ms.
 """
 
 from __future__ import annotations

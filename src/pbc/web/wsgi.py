@@ -1,4 +1,4 @@
-"""The WSGI application `pbc serve` runs (waitress)."""
+"""The WSGI application `pbc serve` runs (gunicorn, `pbc.web.server`)."""
 
 import os
 
