@@ -63,6 +63,7 @@ format: setup ## ruff: fix what can be fixed and format
 	$(VENV)/bin/ruff format src tests
 
 bench: setup ## Measure speed and memory; writes bench-results/*.json
+	@bash scripts/ensure-wrk.sh
 	$(VENV)/bin/python -m pbc.bench
 
 clean: ## Remove the environments and demo data (keeps nothing generated)

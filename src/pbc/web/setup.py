@@ -59,8 +59,9 @@ def demo_users(home: Path) -> list[dict[str, Any]]:
     for spec in demo_user_specs(tree.commissioner, by_cluster):
         password = known.get(spec["username"]) or secrets.token_urlsafe(9)
         known[spec["username"]] = password
-        user, _ = model.objects.get_or_create(username=spec["username"])
-        user.set_password(password)
+        user, created = model.objects.get_or_create(username=spec["username"])
+        if created or not user.check_password(password):
+            user.set_password(password)  # only when it changes: a new hash would sign everyone out
         user.is_staff = spec["role"] == "administrator"
         user.save()
         Membership.objects.update_or_create(
