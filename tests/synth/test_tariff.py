@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pbc.money import plain_pounds as pounds
 from pbc.synth.catalogue import load_catalogue
 from pbc.synth.claims import price_ae, price_apc, price_op
 from pbc.synth.tariff import (
@@ -27,7 +28,6 @@ from pbc.synth.tariff import (
     Tariff,
     build_tariff,
     format_pounds,
-    pounds,
     write_tariff,
 )
 

@@ -23,10 +23,10 @@ def web_home(two_year_home, tmp_path_factory) -> Path:
     from pbc.finance.marts import refresh
     from pbc.finance.runs import keep_run
     from pbc.finance.scheme import read_scheme
-    from pbc.provider_contracts.plan import Growth, phase_plan, plan_from_baseline, store_plan
+    from pbc.provider_contracts.plan import Growth, keep_drafted_plan
     from pbc.quality.run import run_quality
     from pbc.settings import Settings
-    from pbc.warehouse import Source, Warehouse
+    from pbc.warehouse import Warehouse
     from tests.finance.conftest import scheme_text
 
     home = tmp_path_factory.mktemp("web") / "home"
@@ -40,15 +40,7 @@ def web_home(two_year_home, tmp_path_factory) -> Path:
     keep_run(warehouse, scheme, digest, path, made, inputs, 0)
     refresh(con, warehouse, "2007/08")
     run_quality(con, warehouse)
-    annual = plan_from_baseline(con, warehouse, "2007/08", "2006/07", Growth(300))
-    store_plan(
-        warehouse,
-        "2007/08",
-        annual,
-        phase_plan(con, warehouse, "2007/08", annual, "2006/07"),
-        Source("test", "", 0),
-        {},
-    )
+    keep_drafted_plan(con, warehouse, "2007/08", "2006/07", Growth(300))
     return home
 
 

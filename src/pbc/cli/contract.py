@@ -23,8 +23,8 @@ from pbc.engines import connect
 from pbc.provider_contracts.monitoring import LEVELS, lead_providers, monthly, position, summarise
 from pbc.provider_contracts.plan import (
     Growth,
+    keep_drafted_plan,
     phase_plan,
-    plan_from_baseline,
     read_plan_file,
     store_plan,
 )
@@ -71,20 +71,12 @@ def plan(
     accepted = Ledger(settings.home).accepted_lines()
     if plan_file is not None:
         annual = read_plan_file(plan_file)
-        source, details = Source.of(plan_file), {"method": "agreed plan file", "profile_from": baseline}
+        details: dict[str, object] = {"method": "agreed plan file", "profile_from": baseline}
+        phased = phase_plan(con, warehouse, year, annual, baseline, accepted)
+        store_plan(warehouse, year, annual, phased, Source.of(plan_file), details)
     else:
         assert baseline is not None
-        chosen = _growth(growth, pod_growth)
-        annual = plan_from_baseline(con, warehouse, year, baseline, chosen, accepted)
-        source = Source(path=f"baseline {baseline}", sha256="", bytes=0)
-        details = {
-            "method": "drafted from baseline",
-            "baseline": baseline,
-            "growth_bp": chosen.default_bp,
-            "pod_growth_bp": dict(chosen.by_pod_bp or {}),
-        }
-    phased = phase_plan(con, warehouse, year, annual, baseline, accepted)
-    store_plan(warehouse, year, annual, phased, source, details)
+        annual, details = keep_drafted_plan(con, warehouse, year, baseline, _growth(growth, pod_growth), accepted)
     totals = {
         "financial_year": year,
         "lines": annual.num_rows,

@@ -25,12 +25,12 @@ from pbc.keys import ensure_keys
 from pbc.orgs import children, practices_of, tree_summary
 from pbc.provider_contracts.monitoring import lead_providers
 from pbc.provider_contracts.monitoring import monthly as contract_months
-from pbc.provider_contracts.plan import Growth, phase_plan, plan_from_baseline, store_plan
+from pbc.provider_contracts.plan import Growth, keep_drafted_plan
 from pbc.quality.run import run_quality
 from pbc.reference.load import LISTS, load_reference, status_setting_pivot
 from pbc.settings import Settings, load_settings
 from pbc.synth.config import SynthConfig
-from pbc.warehouse import Source, Warehouse
+from pbc.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -180,15 +180,7 @@ def _budgets_and_contracts(settings: Settings, con: BaseBackend, warehouse: Ware
         title=f"budget monitoring 2007/08, April to December 2007 (run {run_id})",
     )
     say("[7/7] contract plans for 2007/08 drafted from 2006/07 (3% growth), monitored for the contracts 5K5 leads")
-    annual = plan_from_baseline(con, warehouse, "2007/08", "2006/07", Growth(300), accepted)
-    store_plan(
-        warehouse,
-        "2007/08",
-        annual,
-        phase_plan(con, warehouse, "2007/08", annual, "2006/07", accepted),
-        Source(path="baseline 2006/07", sha256="", bytes=0),
-        {"method": "drafted from baseline", "baseline": "2006/07", "growth_bp": 300},
-    )
+    keep_drafted_plan(con, warehouse, "2007/08", "2006/07", Growth(300), accepted)
     table = contract_months(con, warehouse, "2007/08", accepted)
     table = table.filter(table.PROCODE.isin(lead_providers(con, warehouse, DEMO_PCT, "2007/08")))
     contracts = summarise(table, ["PROCODE", "POD"], position([], "2007/08", settings, None, dt.date.today()))

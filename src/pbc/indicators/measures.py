@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from pbc.activity import loaded
 from pbc.calendar import financial_year_bounds
+from pbc.costed import AGE_COLUMN
 from pbc.engines import read_table
 from pbc.errors import NotLoadedError
 from pbc.indicators.codelists import Codelist, selects
@@ -30,13 +31,14 @@ from pbc.indicators.definitions import POPULATION, REGISTERS, Definition, Measur
 from pbc.indicators.populations import ListDates, age_band, population
 from pbc.ingest.reference_files import REGISTERS as REGISTERS_NAMESPACE
 from pbc.quality.attribution import attribute, place
+from pbc.tariff.pricing import TARIFF_DATE
 from pbc.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
-EVENT_DATE = {"apc": "DISDATE", "op": "APPTDATE", "ae": "ARRIVALDATE", "referrals": "REFERRAL_DATE"}
-AGE = {"apc": "STARTAGE", "op": "APPTAGE", "ae": "ARRIVALAGE"}  # referrals carry a date of birth instead
+EVENT_DATE = {**TARIFF_DATE, "referrals": "REFERRAL_DATE"}  # the dates costed activity is counted by
+AGE = AGE_COLUMN  # referrals carry a date of birth instead
 REGISTER_STORED = {"CONDITION": "condition", "SEX": "sex", "AGE_GROUP_5": "age_band"}
 COUNT_COLUMNS = ("PRACTICE", "LOCALITY", "BREAKDOWN", "AGE_BAND", "SEX", "N")
 

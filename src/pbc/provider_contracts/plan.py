@@ -161,6 +161,30 @@ def store_plan(
     )
 
 
+def keep_drafted_plan(
+    con: BaseBackend,
+    warehouse: Warehouse,
+    year: str,
+    baseline_year: str,
+    growth: Growth,
+    accepted: pa.Table | None = None,
+) -> tuple[pa.Table, dict[str, object]]:
+    """Draft the year's plan from a baseline year, phase it by the baseline's season and keep it.
+
+    Returns the annual plan and the record of how it was made (kept in the `contracts` manifest too).
+    """
+    annual = plan_from_baseline(con, warehouse, year, baseline_year, growth, accepted)
+    details: dict[str, object] = {
+        "method": "drafted from baseline",
+        "baseline": baseline_year,
+        "growth_bp": growth.default_bp,
+        "pod_growth_bp": dict(growth.by_pod_bp or {}),
+    }
+    phased = phase_plan(con, warehouse, year, annual, baseline_year, accepted)
+    store_plan(warehouse, year, annual, phased, Source(path=f"baseline {baseline_year}", sha256="", bytes=0), details)
+    return annual, details
+
+
 def has_plan(warehouse: Warehouse, year: str) -> bool:
     """Whether a plan for the year is held."""
     if not warehouse.has(CONTRACTS):

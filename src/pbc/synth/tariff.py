@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from pbc.money import plain_pounds
 from pbc.synth.catalogue import Catalogue
 
 ELECTIVE_ADMIMETH = ("11", "12", "13")
@@ -277,16 +278,8 @@ HEADERS = {
 """The headers of the published workbooks, as docs/synthetic-data.md lists them."""
 
 
-def pounds(pence: int | None) -> str:
-    """Pence as pounds with two decimals (`123456` -> `1234.56`), blank for no price; exact, never via a float."""
-    if pence is None:
-        return ""
-    sign = "-" if pence < 0 else ""
-    return f"{sign}{abs(pence) // 100}.{abs(pence) % 100:02d}"
-
-
 def format_pounds(pence: np.ndarray) -> np.ndarray:
-    """`pounds` for a whole array of pence (e.g. CLAIMED_PRICE), vectorised, as an array of str."""
+    """`pbc.money.plain_pounds` for a whole array of pence (e.g. CLAIMED_PRICE), vectorised, as an array of str."""
     value = np.asarray(pence, dtype=np.int64)
     whole = np.char.add(np.where(value < 0, "-", ""), (np.abs(value) // 100).astype(str))
     return np.char.add(np.char.add(whole, "."), np.char.zfill((np.abs(value) % 100).astype(str), 2))
@@ -304,26 +297,29 @@ def write_tariff(tariff: Tariff, folder: Path) -> list[Path]:
         [
             r["hrg"],
             r["hrg_name"],
-            pounds(r["elective_pence"]),
+            plain_pounds(r["elective_pence"]),
             _text(r["elective_trim_days"]),
-            pounds(r["nonelective_pence"]),
+            plain_pounds(r["nonelective_pence"]),
             _text(r["nonelective_trim_days"]),
-            pounds(r["per_day_pence"]),
+            plain_pounds(r["per_day_pence"]),
             "Yes" if r["sse_applicable"] else "No",
             _text(r["sse_percent"]),
-            pounds(r["sse_pence"]),
+            plain_pounds(r["sse_pence"]),
         ]
         for r in tariff.apc.to_pylist()
     ]
     op = [
-        [r["tfc"], r["tfc_name"], pounds(r["first_pence"]), pounds(r["followup_pence"])] for r in tariff.op.to_pylist()
+        [r["tfc"], r["tfc_name"], plain_pounds(r["first_pence"]), plain_pounds(r["followup_pence"])]
+        for r in tariff.op.to_pylist()
     ]
-    ae = [[r["hrg"], r["hrg_name"], pounds(r["pence"])] for r in tariff.ae.to_pylist()]
+    ae = [[r["hrg"], r["hrg_name"], plain_pounds(r["pence"])] for r in tariff.ae.to_pylist()]
     mff = [
         [r["provider_code"], r["provider_name"], f"{r['mff_e4'] // 10000}.{r['mff_e4'] % 10000:04d}"]
         for r in tariff.mff.to_pylist()
     ]
-    local = [[r["provider_code"], r["pod"], r["currency"], pounds(r["pence"])] for r in tariff.local_prices.to_pylist()]
+    local = [
+        [r["provider_code"], r["pod"], r["currency"], plain_pounds(r["pence"])] for r in tariff.local_prices.to_pylist()
+    ]
     rules = [[k, v] for k, v in tariff.rules.items()]
     paths = []
     for name, rows in zip(FILES, (apc, op, ae, mff, local, rules), strict=True):

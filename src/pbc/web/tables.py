@@ -11,7 +11,7 @@ from typing import Any
 from django.http import HttpResponse
 from openpyxl import Workbook
 
-from pbc.money import pounds
+from pbc.money import plain_pounds, pounds
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,5 @@ def _plain(column: Column, value: Any) -> Any:
     if value is None:
         return ""
     if column.kind == "money":
-        whole, pence = divmod(abs(int(value)), 100)
-        return f"{'-' if int(value) < 0 else ''}{whole}.{pence:02d}"
+        return plain_pounds(int(value))
     return value
